@@ -1,0 +1,87 @@
+"""One settings object for a node, read from GATEWAY_* environment variables (nested with __)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CONFIG_DIR = Path(__file__).resolve().parent
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    PROD = "prod"
+
+
+class DbSettings(BaseModel):
+    # Empty means: SQLite file under <data_dir>/node.db (the embedded default).
+    url: str = ""
+    echo: bool = False
+
+
+class BrokerSettings(BaseModel):
+    # Empty means: in-process relay, no broker.
+    url: str = ""
+
+
+class SigningSettings(BaseModel):
+    alg: str = "EdDSA"
+    # Empty means: <data_dir>/keys/node.key, generated on first start.
+    key_path: str = ""
+    key_passphrase: SecretStr = SecretStr("")
+
+
+class AuthSettings(BaseModel):
+    token_ttl: timedelta = timedelta(hours=8)
+    peer_token_max_ttl: timedelta = timedelta(minutes=5)
+    # Dev/test only: lets `ggzy serve` run with no token (placeholder refused in prod).
+    allow_anonymous_read: bool = False
+
+
+class NodeSettings(BaseModel):
+    id: str = "530000"
+    name: str = "ggzy-node"
+    endpoint: str = "http://127.0.0.1:8000"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_nested_delimiter="__", extra="ignore")
+
+    env: Environment = Environment.DEV
+    data_dir: Path = Path("var")
+    node: NodeSettings = Field(default_factory=NodeSettings)
+    db: DbSettings = Field(default_factory=DbSettings)
+    broker: BrokerSettings = Field(default_factory=BrokerSettings)
+    signing: SigningSettings = Field(default_factory=SigningSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    max_body_bytes: int = 64 * 1024 * 1024
+    max_batch_records: int = 50_000
+    log_json: bool = False
+
+    @model_validator(mode="after")
+    def _refuse_dev_shortcuts_in_prod(self) -> Settings:
+        if self.env is Environment.PROD:
+            if self.auth.allow_anonymous_read:
+                raise ValueError("auth.allow_anonymous_read is for dev and test only")
+            if not self.db.url:
+                raise ValueError("db.url must be set in prod (the SQLite default is for dev and test)")
+        return self
+
+    @property
+    def database_url(self) -> str:
+        return self.db.url or f"sqlite:///{(self.data_dir / 'node.db').as_posix()}"
+
+    @property
+    def key_file(self) -> Path:
+        return Path(self.signing.key_path) if self.signing.key_path else self.data_dir / "keys" / "node.key"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
