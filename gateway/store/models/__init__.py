@@ -1,0 +1,7 @@
+"""All tables, imported here so that Alembic sees the whole metadata."""
+
+from gateway.store.models.base import Base
+from gateway.store.models.log import Checkpoint, LogLeaf, LogNode, LogState, RecordHead
+from gateway.store.models.quarantine import QuarantineItem
+
+__all__ = ["Base", "Checkpoint", "LogLeaf", "LogNode", "LogState", "QuarantineItem", "RecordHead"]

@@ -1,0 +1,66 @@
+"""The FastAPI application of one node. Nothing connects at import: `create_app` wires it up."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from config.settings import Settings, get_settings
+from gateway import errors
+from gateway.deps import utc_now
+from gateway.metrics import Metrics
+from gateway.routes import feed, health, ingest, node, record
+from gateway.services.identity import NodeIdentity, load_identity
+from gateway.services.status import store_gauges
+from gateway.store.engine import make_engine, make_session_factory
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    identity: NodeIdentity | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url, echo=settings.db.echo)
+        app.state.engine = engine
+        app.state.session_factory = make_session_factory(engine)
+        app.state.node = identity or load_identity(settings)
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="ggzy-gateway", version="0.1.0", lifespan=lifespan,
+                  description="Federated data-exchange gateway for public resource trading supervision.")
+    app.state.settings = settings
+    app.state.clock = clock
+
+    def gauges() -> dict[str, float]:
+        with app.state.session_factory() as db:
+            return store_gauges(db)
+
+    app.state.metrics = Metrics(gauges)
+    errors.install(app)
+    for module in (ingest, record, feed, node, health):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable) -> Response:  # type: ignore[type-arg]
+        errors.request_id(request)
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        route = request.scope.get("route")
+        app.state.metrics.requests.labels(
+            request.method, getattr(route, "path", "unmatched"), str(response.status_code)
+        ).observe(time.perf_counter() - started)
+        response.headers["X-Request-Id"] = request.state.request_id
+        return response
+
+    return app

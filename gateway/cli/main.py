@@ -1,0 +1,102 @@
+"""`ggzy`: run a node, issue tokens, check a log, and operate a node from its data directory."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+
+from config.settings import Settings, get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+token_app = typer.Typer(no_args_is_help=True, help="Tokens signed by this node.")
+keys_app = typer.Typer(no_args_is_help=True, help="This node's signing keys.")
+app.add_typer(token_app, name="token")
+app.add_typer(keys_app, name="keys")
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+) -> None:
+    """Run a node: with no configuration, SQLite under ./var/, keys made on first start, in-process relay."""
+    import uvicorn
+
+    from gateway.app import create_app
+    from gateway.cli.setup import prepare_node
+
+    settings = _settings()
+    node = prepare_node(settings)
+    typer.echo(f"node {node.node_id} ({node.key.alg}, kid {node.key.kid}) on http://{host}:{port}  "
+               f"data: {settings.data_dir.resolve()}  db: {settings.database_url.split('@')[-1]}")
+    uvicorn.run(create_app(settings, identity=node), host=host, port=port, log_level="info")
+
+
+@token_app.command("issue")
+def token_issue(
+    role: Annotated[str, typer.Option(help="source, department, auditor, discipline or admin")],
+    jurisdiction: Annotated[str | None, typer.Option(help="GB/T 2260 code of the subtree; default: this node")] = None,
+    scope: Annotated[list[str] | None, typer.Option(help="scopes (repeat); default: the role's usual ones")] = None,
+    subject: Annotated[str, typer.Option(help="who the token is for")] = "",
+    ttl_hours: Annotated[float, typer.Option(help="lifetime in hours")] = 8.0,
+) -> None:
+    """Print a token signed by this node's key (run where the node's data lives)."""
+    from gateway.services.auth import issue_token
+    from gateway.services.identity import load_identity
+
+    node = load_identity(_settings())
+    token = issue_token(node, role=role, subject=subject or role, jurisdiction=jurisdiction, scopes=scope,
+                        ttl=timedelta(hours=ttl_hours), now=datetime.now(UTC))
+    typer.echo(token)
+
+
+@keys_app.command("show")
+def keys_show() -> None:
+    """Print this node's public keys as a JWK Set."""
+    from gateway.services.identity import load_identity
+
+    node = load_identity(_settings())
+    typer.echo(orjson.dumps({"keys": [node.key.public.to_jwk()]}, option=orjson.OPT_INDENT_2).decode())
+
+
+@app.command()
+def status() -> None:
+    """Log size, last checkpoint and quarantine of the node whose data is here."""
+    from gateway.cli.setup import open_session
+    from gateway.services.status import node_status
+
+    with open_session(_settings()) as db:
+        typer.echo(orjson.dumps(node_status(db), option=orjson.OPT_INDENT_2).decode())
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="file to write")],
+) -> None:
+    """Write this node's whole log, keys and latest checkpoint to one file for offline `ggzy verify`."""
+    from gateway.cli.export import export_local
+
+    count = export_local(_settings(), out)
+    typer.echo(f"exported {count} records to {out}")
+
+
+@app.command()
+def verify(
+    target: Annotated[str, typer.Argument(help="a node URL (http://…) or an export file")],
+    token: Annotated[str | None, typer.Option(envvar="GGZY_TOKEN", help="bearer token for a node URL")] = None,
+    keys: Annotated[Path | None, typer.Option(help="pinned JWK Set of the node (default: ask the node)")] = None,
+    state: Annotated[Path | None, typer.Option(help="file of checkpoints seen before, checked and updated")] = None,
+) -> None:
+    """Check every signature, the order, the root against the signed checkpoint, and earlier checkpoints."""
+    from gateway.cli.verify import run_verify
+
+    sys.exit(run_verify(target, token=token, keys_file=keys, state_file=state))

@@ -1,0 +1,33 @@
+"""Preparing a node's data directory: folders, schema (Alembic), keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from gateway.services.identity import NodeIdentity, load_identity
+from gateway.store.engine import make_engine, make_session_factory
+from gateway.store.migrate import upgrade_head
+
+
+def prepare_node(settings: Settings) -> NodeIdentity:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade_head(engine)
+    finally:
+        engine.dispose()
+    return load_identity(settings)
+
+
+@contextmanager
+def open_session(settings: Settings) -> Iterator[Session]:
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as db, db.begin():
+            yield db
+    finally:
+        engine.dispose()

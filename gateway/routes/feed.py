@@ -1,0 +1,83 @@
+"""The log as a feed: NDJSON in log order, the signed checkpoint, and RFC 6962 proofs."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from starlette.responses import Response
+
+from gateway.deps import DbDep, NodeDep, NowDep, requires
+from gateway.errors import json_response
+from gateway.services.auth import READ, Principal
+from gateway.services.log_writer import ensure_checkpoint
+from gateway.services.scope import ensure_visible, visible_prefix
+from gateway.store.repositories.log import LogRepository
+from schemas.errors import NotFoundError
+from signing.errors import ProofError
+from signing.merkle import consistency_proof, inclusion_proof
+
+router = APIRouter(prefix="/api/v1/feed", tags=["feed"])
+Reader = Annotated[Principal, Depends(requires(READ))]
+NDJSON = "application/x-ndjson"
+
+
+class ProofRequestError(ProofError):
+    code = "log.bad_proof_request"
+    status = 422
+
+
+@router.get("", response_class=Response, responses={200: {"content": {NDJSON: {}}}})
+def read_feed(
+    db: DbDep, principal: Reader,
+    after: Annotated[int, Query(ge=-1, description="last index already read; omitted = from index 0")] = -1,
+    limit: Annotated[int, Query(ge=1, le=50_000)] = 1000,
+    type: Annotated[list[str] | None, Query()] = None,  # noqa: A002
+) -> Response:
+    """Lines `{"index": i, "envelope": {…}}`; the next page starts with `after` = header X-Next-After."""
+    log = LogRepository(db)
+    rows = log.list_leaves(start=after + 1, limit=limit, code_prefix=visible_prefix(principal), record_types=type)
+    body = b"".join(b'{"index":%d,"envelope":%b}\n' % (idx, leaf) for idx, leaf in rows)
+    headers = {"X-Log-Size": str(log.size())}
+    if rows:
+        headers["X-Next-After"] = str(rows[-1][0])
+    return Response(body, media_type=NDJSON, headers=headers)
+
+
+@router.get("/checkpoint", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+def read_checkpoint(db: DbDep, node: NodeDep, now: NowDep, principal: Reader) -> Response:
+    """The latest checkpoint in the C2SP signed-note format."""
+    return Response(ensure_checkpoint(db, node=node, now=now), media_type="text/plain; charset=utf-8")
+
+
+@router.get("/proof/inclusion", responses={422: {"description": "log.bad_proof_request"}})
+def prove_inclusion(
+    db: DbDep, principal: Reader, index: Annotated[int, Query(ge=0)], size: Annotated[int, Query(ge=1)],
+) -> Response:
+    log = LogRepository(db)
+    if index >= size or size > log.size():
+        raise ProofRequestError(f"need index < size ≤ {log.size()}")
+    stored = log.get_by_index(index)
+    if stored is None:
+        raise NotFoundError(f"no leaf {index}")
+    ensure_visible(principal, stored.jurisdiction, f"leaf {index}")
+    proof = inclusion_proof(index, size, log.read_nodes)
+    leaf = log.read_nodes([(0, index)])[(0, index)]
+    return json_response({"index": index, "size": size, "leaf_hash": _b64(leaf), "hashes": [_b64(h) for h in proof]})
+
+
+@router.get("/proof/consistency", responses={422: {"description": "log.bad_proof_request"}})
+def prove_consistency(
+    db: DbDep, principal: Reader,
+    from_: Annotated[int, Query(alias="from", ge=1)], to: Annotated[int, Query(ge=1)],
+) -> Response:
+    log = LogRepository(db)
+    if from_ > to or to > log.size():
+        raise ProofRequestError(f"need from ≤ to ≤ {log.size()}")
+    proof = consistency_proof(from_, to, log.read_nodes)
+    return json_response({"from": from_, "to": to, "hashes": [_b64(h) for h in proof]})
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
