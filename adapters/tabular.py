@@ -52,9 +52,19 @@ _CHINESE_SHARE = 0.9
 # --- text encodings (shared with adapters.xml_source) ------------------------------------------
 
 # An allow-list: codecs.lookup also returns non-text codecs such as zlib_codec (a decompression bomb).
-ALLOWED_CODECS: frozenset[str] = frozenset({
-    "utf-8", "utf-16", "utf-16-le", "utf-16-be", "ascii", "iso8859-1", "gb2312", "gbk", "gb18030",
-})
+ALLOWED_CODECS: frozenset[str] = frozenset(
+    {
+        "utf-8",
+        "utf-16",
+        "utf-16-le",
+        "utf-16-be",
+        "ascii",
+        "iso8859-1",
+        "gb2312",
+        "gbk",
+        "gb18030",
+    }
+)
 
 
 def resolve_codec(name: str) -> str:
@@ -225,8 +235,14 @@ class Row:
 class Table:
     """A header and its rows; `rows()` may be called again and starts from the first row each time."""
 
-    def __init__(self, *, header: list[str], header_line: int, encoding: DetectedEncoding | None,
-                 rows: Callable[[], Iterator[Row]]) -> None:
+    def __init__(
+        self,
+        *,
+        header: list[str],
+        header_line: int,
+        encoding: DetectedEncoding | None,
+        rows: Callable[[], Iterator[Row]],
+    ) -> None:
         self.header, self.header_line, self.encoding = header, header_line, encoding
         self._rows = rows
 
@@ -248,8 +264,9 @@ _CSV = _Kind(DetailCode.CSV_NO_HEADER, DetailCode.CSV_RAGGED_ROW, pad_short_rows
 _XLSX = _Kind(DetailCode.EXCEL_NO_HEADER, DetailCode.EXCEL_RAGGED_ROW, pad_short_rows=True)
 
 
-def _table(records: Records, kind: _Kind, *, skip_rows: int, encoding: DetectedEncoding | None,
-           check_mojibake: bool) -> Table:
+def _table(
+    records: Records, kind: _Kind, *, skip_rows: int, encoding: DetectedEncoding | None, check_mojibake: bool
+) -> Table:
     found = next(_header_and_rows(records(), skip_rows), None)
     if found is None:
         raise SourceFormatError.of(kind.no_header, "no header row")
@@ -282,11 +299,18 @@ def _check_header(header: list[str], line: int) -> None:
     seen: set[str] = set()
     for index, name in enumerate(header):
         if not name:
-            problems.append(Problem(DetailCode.HEADER_BLANK, f"column {index + 1} has no name",
-                                    f"/header/{index}", line))
+            problems.append(
+                Problem(DetailCode.HEADER_BLANK, f"column {index + 1} has no name", f"/header/{index}", line)
+            )
         elif name in seen:
-            problems.append(Problem(DetailCode.HEADER_DUPLICATE, f"column {shorten(name)!r} appears twice",
-                                    f"/header/{index}", line))
+            problems.append(
+                Problem(
+                    DetailCode.HEADER_DUPLICATE,
+                    f"column {shorten(name)!r} appears twice",
+                    f"/header/{index}",
+                    line,
+                )
+            )
         seen.add(name)
     if problems:
         raise SourceFormatError.from_problems("unusable header row", problems)
@@ -296,7 +320,7 @@ def _row(line: int, header: list[str], cells: list[str], kind: _Kind, *, check_m
     raw = tuple(cells)
     if kind.pad_short_rows and len(cells) < len(header):
         cells = cells + [""] * (len(header) - len(cells))
-    if len(cells) < len(header) or any(cell.strip() for cell in cells[len(header):]):
+    if len(cells) < len(header) or any(cell.strip() for cell in cells[len(header) :]):
         message = f"{len(cells)} cells where the header has {len(header)}"
         return Row(line, None, Problem(kind.ragged, message, f"/line/{line}", line), raw)
     values = dict(zip(header, cells, strict=False))
@@ -340,7 +364,9 @@ def read_csv(
                 line = reader.line_num + 1
         except csv.Error as exc:
             raise SourceFormatError.of(
-                DetailCode.CSV_MALFORMED, f"unreadable CSV: {exc}", pointer=f"/line/{reader.line_num}",
+                DetailCode.CSV_MALFORMED,
+                f"unreadable CSV: {exc}",
+                pointer=f"/line/{reader.line_num}",
                 line=reader.line_num,
             ) from exc
         finally:
@@ -474,8 +500,11 @@ def map_headers(
                 message = f"column {shorten(name)!r} is not in the mapping"
                 problems.append(Problem(DetailCode.HEADER_UNKNOWN, message, f"/header/{index}"))
         elif field_name in columns.values():
-            problems.append(Problem(DetailCode.HEADER_DUPLICATE, f"a second column gives {field_name}",
-                                    f"/header/{index}"))
+            problems.append(
+                Problem(
+                    DetailCode.HEADER_DUPLICATE, f"a second column gives {field_name}", f"/header/{index}"
+                )
+            )
         else:
             columns[index] = field_name
     for field_name in required:

@@ -44,11 +44,20 @@ import orjson
 from adapters.errors import DetailCode, SourceFormatError, shorten
 from adapters.tabular import StrictDecoder, find_mojibake, resolve_codec
 
-DATASETS: frozenset[str] = frozenset({
-    "GCJS_TENDER_PROJECT", "GCJS_SECTION", "GCJS_TENDER_NOTICE", "GCJS_OPENING_RECORD",
-    "GCJS_TENDER_LIST", "GCJS_WIN_CANDIDATE", "GCJS_RESULT_NOTICE", "GCJS_CONTRACT_PERFORMANCE",
-    "GCJS_EXCEPTION_REPORT", "WEB_UNICODE_RECORD",
-})
+DATASETS: frozenset[str] = frozenset(
+    {
+        "GCJS_TENDER_PROJECT",
+        "GCJS_SECTION",
+        "GCJS_TENDER_NOTICE",
+        "GCJS_OPENING_RECORD",
+        "GCJS_TENDER_LIST",
+        "GCJS_WIN_CANDIDATE",
+        "GCJS_RESULT_NOTICE",
+        "GCJS_CONTRACT_PERFORMANCE",
+        "GCJS_EXCEPTION_REPORT",
+        "WEB_UNICODE_RECORD",
+    }
+)
 BATCH_ELEMENT = "DATASETS"
 RECORD_ELEMENTS: frozenset[str] = frozenset({"RECORD", "ROW"})
 
@@ -71,17 +80,25 @@ def parse_dataset(
     max_bytes: int = DEFAULT_MAX_BYTES,
     encoding: str | None = None,
     check_mojibake: bool = True,
+    allow_batch: bool = True,
 ) -> tuple[str, list[Row]]:
     """The dataset code and its rows. A batch must hold a single dataset (else `xml.mixed_datasets`).
 
     `encoding` forces a codec and ignores the BOM and the declaration: for text already decoded.
+    Without `allow_batch`, a `<DATASETS>` root is refused as an unknown dataset.
     """
     if len(data) > max_bytes:
         raise SourceFormatError.of(DetailCode.XML_TOO_LARGE, f"XML larger than {max_bytes} bytes")
     rows_by_code: dict[str, list[Row]] = {}
     stream = io.BytesIO(data)
-    for code, row in iter_datasets(stream, accepted=accepted, max_bytes=max_bytes,
-                                   encoding=encoding, check_mojibake=check_mojibake):
+    for code, row in iter_datasets(
+        stream,
+        accepted=accepted,
+        max_bytes=max_bytes,
+        encoding=encoding,
+        check_mojibake=check_mojibake,
+        allow_batch=allow_batch,
+    ):
         rows_by_code.setdefault(code, []).append(row)
     if len(rows_by_code) > 1:
         raise SourceFormatError.of(
@@ -100,12 +117,13 @@ def iter_datasets(
     max_record_chars: int = DEFAULT_MAX_RECORD_CHARS,
     encoding: str | None = None,
     check_mojibake: bool = True,
+    allow_batch: bool = True,
 ) -> Iterator[tuple[str, Row]]:
     """(dataset code, row) pairs as the records close: memory is bounded by one record, not the file.
 
     Errors are raised while iterating, possibly after earlier rows were yielded.
     """
-    builder = _DatasetBuilder(frozenset(accepted), max_record_chars, check_mojibake)
+    builder = _DatasetBuilder(frozenset(accepted), max_record_chars, check_mojibake, allow_batch)
     for _ in feed_xml(stream, builder, max_bytes=max_bytes, encoding=encoding):
         yield from builder.ready
         builder.ready.clear()
@@ -123,8 +141,11 @@ class _Element:
 class _DatasetBuilder:
     """Turns element events into rows; `ready` holds the rows completed since it was last drained."""
 
-    def __init__(self, accepted: frozenset[str], max_record_chars: int, check_mojibake: bool) -> None:
+    def __init__(
+        self, accepted: frozenset[str], max_record_chars: int, check_mojibake: bool, allow_batch: bool
+    ) -> None:
         self.ready: list[tuple[str, Row]] = []
+        self._allow_batch = allow_batch
         self._accepted = accepted
         self._max_record_chars = max_record_chars
         self._check_mojibake = check_mojibake
@@ -151,7 +172,7 @@ class _DatasetBuilder:
                 self._set_mode("records", line)  # refuses a RECORD among the fields of a dataset element
             self._charge(_ELEMENT_COST, line)
             self._open.append(_Element(local, line, nil))
-        elif depth == 0 and local == BATCH_ELEMENT:
+        elif depth == 0 and local == BATCH_ELEMENT and self._allow_batch:
             self._batch = True
         elif self._dataset_depth is None:
             self._start_dataset(local, depth, line)
@@ -194,8 +215,10 @@ class _DatasetBuilder:
     def _start_dataset(self, local: str, depth: int, line: int) -> None:
         if local not in self._accepted:
             raise SourceFormatError.of(
-                DetailCode.XML_UNKNOWN_DATASET, f"unknown dataset <{shorten(local)}>",
-                pointer=f"/{shorten(local)}", line=line,
+                DetailCode.XML_UNKNOWN_DATASET,
+                f"unknown dataset <{shorten(local)}>",
+                pointer=f"/{shorten(local)}",
+                line=line,
             )
         self._dataset, self._dataset_depth, self._dataset_line = local, depth, line
         self._mode, self._rows_in_dataset = "", 0
@@ -467,8 +490,16 @@ class _GuardedExpat:
         if system_id or public_id or not internal_subset:
             raise self._refuse(DetailCode.XML_FORBIDDEN_DTD, "DOCTYPE declarations are not accepted")
 
-    def _entity(self, name: str, is_parameter: int, value: str | None, base: str | None,
-                system_id: str | None, public_id: str | None, notation: str | None) -> None:
+    def _entity(
+        self,
+        name: str,
+        is_parameter: int,
+        value: str | None,
+        base: str | None,
+        system_id: str | None,
+        public_id: str | None,
+        notation: str | None,
+    ) -> None:
         if system_id or public_id:
             raise self._refuse(DetailCode.XML_EXTERNAL_ENTITY, f"external entity {shorten(name)!r} refused")
         raise self._refuse(DetailCode.XML_ENTITY_EXPANSION, f"entity {shorten(name)!r} may expand")

@@ -163,8 +163,9 @@ Code: TypeAlias = Annotated[str, StringConstraints(pattern=CODE_PATTERN, max_len
 Name: TypeAlias = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 Text: TypeAlias = Annotated[str, StringConstraints(min_length=1, max_length=200_000)]
 Url: TypeAlias = Annotated[str, StringConstraints(pattern=r"^https?://[^\x00-\x20\x7f]+$", max_length=2048)]
-Count: TypeAlias = Annotated[int, BeforeValidator(_integral_float_as_int), Field(ge=0, le=2**53)]
-Position: TypeAlias = Annotated[int, BeforeValidator(_integral_float_as_int), Field(ge=1, le=1_000_000)]
+# Bounds come before the validator: placed after it, pydantic exports them as unknown keywords.
+Count: TypeAlias = Annotated[int, Field(ge=0, le=2**53), BeforeValidator(_integral_float_as_int)]
+Position: TypeAlias = Annotated[int, Field(ge=1, le=1_000_000), BeforeValidator(_integral_float_as_int)]
 
 Uscc: TypeAlias = Annotated[
     str,

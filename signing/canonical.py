@@ -120,6 +120,7 @@ class _Unsupported(Exception):
 
 
 def _encode(value: Any, out: list[str]) -> None:
+    # One frame per nesting level, as in the reference, so both hit the recursion limit alike.
     # The order of the checks is the reference's: bool before int, str before float.
     if value is None:
         out.append("null")
@@ -138,27 +139,34 @@ def _encode(value: Any, out: list[str]) -> None:
             raise _Unsupported(f"{number} is not a JSON number")
         out.append(format_number(number))
     elif isinstance(value, (list, tuple)):
-        _encode_array(value, out)
+        out.append("[")
+        for index, item in enumerate(value):
+            if index:
+                out.append(",")
+            try:
+                _encode(item, out)
+            except _Unsupported as exc:
+                exc.path.append(str(index))
+                raise
+        out.append("]")
     elif isinstance(value, dict):
-        _encode_object(value, out)
+        out.append("{")
+        for index, (key, item) in enumerate(_sorted_members(value)):
+            if index:
+                out.append(",")
+            out.append(_quote(key))
+            out.append(":")
+            try:
+                _encode(item, out)
+            except _Unsupported as exc:
+                exc.path.append(key)
+                raise
+        out.append("}")
     else:
         raise _Unsupported(f"{type(value).__name__} is not a JSON type")
 
 
-def _encode_array(items: list[Any] | tuple[Any, ...], out: list[str]) -> None:
-    out.append("[")
-    for index, item in enumerate(items):
-        if index:
-            out.append(",")
-        try:
-            _encode(item, out)
-        except _Unsupported as exc:
-            exc.path.append(str(index))
-            raise
-    out.append("]")
-
-
-def _encode_object(members: dict[Any, Any], out: list[str]) -> None:
+def _sorted_members(members: dict[Any, Any]) -> list[tuple[str, Any]]:
     for key in members:
         if not isinstance(key, str):
             raise _Unsupported(f"object key {key!r} is not a string")
@@ -166,21 +174,9 @@ def _encode_object(members: dict[Any, Any], out: list[str]) -> None:
             exc = _Unsupported("object key contains a lone surrogate")
             exc.path.append(key.encode("utf-8", "backslashreplace").decode("ascii"))
             raise exc
-    order: Callable[[tuple[str, Any]], Any] = _utf16_order if any(
-        not key.isascii() and max(key) > "\uffff" for key in members
-    ) else _code_point_order
-    out.append("{")
-    for index, (key, item) in enumerate(sorted(members.items(), key=order)):
-        if index:
-            out.append(",")
-        out.append(_quote(key))
-        out.append(":")
-        try:
-            _encode(item, out)
-        except _Unsupported as exc:
-            exc.path.append(key)
-            raise
-    out.append("}")
+    astral = any(not key.isascii() and max(key) > "\uffff" for key in members)
+    order: Callable[[tuple[str, Any]], Any] = _utf16_order if astral else _code_point_order
+    return sorted(members.items(), key=order)
 
 
 def _code_point_order(member: tuple[str, Any]) -> str:

@@ -4,7 +4,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import pytest
-import rfc6962_reference as reference
+from tests.signing import rfc6962_reference as reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
