@@ -366,7 +366,7 @@ CHUNK_SIZE = 64 * 1024
 MAX_TOKEN_CHARS = 4 * 2**20
 _XML_DECLARATION = re.compile(
     r"""<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.[0-9]+\1"""
-    r"""[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])([A-Za-z][A-Za-z0-9._-]{0,39})\2"""
+    r"""[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])([A-Za-z][A-Za-z0-9._\-]{0,39})\2"""
 )
 _TRUNCATION_ERRORS = frozenset(
     pyexpat.errors.codes[message]

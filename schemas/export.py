@@ -52,7 +52,7 @@ def schema_file(record_type: str, version: int = SCHEMA_VERSION) -> Path:
 
 
 def build_json_schema(model: type[StandardRecord]) -> dict[str, Any]:
-    schema = _clean(model.model_json_schema(mode="validation"), is_property=False)
+    schema: dict[str, Any] = _clean(model.model_json_schema(mode="validation"), is_property=False)
     schema.update(
         {
             "$schema": DIALECT,
@@ -110,8 +110,12 @@ def stale_files(expected: dict[Path, str]) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m schemas.export", description="Generate the record JSON Schemas.")
-    parser.add_argument("--check", action="store_true", help="compare instead of writing; exit 1 on a difference")
+    parser = argparse.ArgumentParser(
+        prog="python -m schemas.export", description="Generate the record JSON Schemas."
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="compare instead of writing; exit 1 on a difference"
+    )
     args = parser.parse_args(argv)
     expected = expected_files()
     if args.check:

@@ -21,9 +21,8 @@ from types import MappingProxyType
 from typing import Any
 
 import jsonschema_rs
-from pydantic import BaseModel
 
-from schemas.base import DATE_PATTERN, DECIMAL_PATTERN, TIMESTAMP_PATTERN, CODE_PATTERN
+from schemas.base import CODE_PATTERN, DATE_PATTERN, DECIMAL_PATTERN, TIMESTAMP_PATTERN, StandardRecord
 from schemas.errors import RecordInvalidError, UnknownRecordTypeError
 from schemas.export import SCHEMA_VERSION, schema_file, schema_id
 from schemas.export import schema_name as _schema_name
@@ -42,14 +41,14 @@ class RecordType:
     name: str
     version: int
     schema_id: str
-    model: type[BaseModel]
+    model: type[StandardRecord]
     json_schema: dict[str, Any] = field(compare=False, repr=False)
     business_key: tuple[str, ...]
     jurisdiction_fields: tuple[str, ...]
 
 
-def _load(model: Any) -> RecordType:
-    name: str = model.record_type
+def _load(model: type[StandardRecord]) -> RecordType:
+    name = model.record_type
     return RecordType(
         name=name,
         version=SCHEMA_VERSION,
@@ -70,7 +69,9 @@ def get_record_type(name: str) -> RecordType:
     except (KeyError, TypeError):
         raise UnknownRecordTypeError(
             f"unknown record type {_preview(name)}",
-            details=[{"pointer": "/type", "code": UnknownRecordTypeError.code, "message": "unknown record type"}],
+            details=[
+                {"pointer": "/type", "code": UnknownRecordTypeError.code, "message": "unknown record type"}
+            ],
         ) from None
 
 
@@ -104,8 +105,10 @@ def validate_payload(record_type: str, payload: Mapping[str, Any]) -> None:
             return
         details = _details(validator.iter_errors(payload))
     except ValueError:
-        # Values JSON cannot carry (NaN, bytes, sets) stop the conversion before any keyword runs.
-        details = [{"pointer": "", "code": "schema.type", "message": "payload holds a value that is not JSON"}]
+        # A payload that is not JSON-shaped (a non-string key) fails conversion before any keyword runs.
+        details = [
+            {"pointer": "", "code": "schema.type", "message": "payload holds a value that is not JSON"}
+        ]
     more = " (first ones listed)" if len(details) > MAX_ERROR_DETAILS else ""
     raise RecordInvalidError(
         f"{record_type} payload is invalid: {min(len(details), MAX_ERROR_DETAILS)} problem(s){more}",
@@ -195,7 +198,7 @@ def _pointer(path: list[str | int]) -> str:
 
 
 def _child(pointer: str, name: str) -> str:
-    return _pointer([name]) if not pointer else pointer + _pointer([name])
+    return pointer + _pointer([name])
 
 
 def _preview(value: Any, limit: int = 40) -> str:
@@ -221,7 +224,9 @@ def _generic(kind: Any, _instance: Any) -> str:
 
 _MESSAGES: dict[str, Callable[[Any, Any], str]] = {
     "type": lambda kind, found: f"expected {' or '.join(kind.types)}, found {_json_type(found)}",
-    "pattern": lambda kind, _: "must be " + _PATTERN_HINTS.get(kind.pattern, f"of the form {_preview(kind.pattern)}"),
+    "pattern": lambda kind, _: (
+        "must be " + _PATTERN_HINTS.get(kind.pattern, f"of the form {_preview(kind.pattern)}")
+    ),
     "format": lambda kind, _: "is not " + _FORMAT_NAMES.get(kind.format, kind.format),
     "enum": lambda kind, _: "must be one of " + _preview(kind.options, 200),
     "const": lambda kind, _: "must be " + _preview(kind.expected_value),

@@ -37,7 +37,9 @@ class AccessEvent(StandardRecord):
     node_id: RegionCode = Field(description="the node that served the read")
     subject: Name = Field(description="who read: the token subject (sub)")
     role: ReaderRole = Field(description="the token's role")
-    reader_jurisdiction: RegionCode | None = Field(default=None, description="the token's jurisdiction subtree")
+    reader_jurisdiction: RegionCode | None = Field(
+        default=None, description="the token's jurisdiction subtree"
+    )
     token_id: Code = Field(description="the token id (jti)")
     resource: Literal[
         "feed", "checkpoint", "proof", "record", "records", "complaint", "remote_evaluation", "obligation",

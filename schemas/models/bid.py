@@ -48,10 +48,14 @@ class BidFileFingerprint(StandardModel):
         default=None, description="固化时间 SUBMITTIME / TENDER_DOC_SUBMITTIME (file-sealing time)"
     )
     cpu_id: Code | None = Field(default=None, description="CPU序列号 CPU_ID")
-    hard_disk_serial_number: Code | None = Field(default=None, description="硬盘序列号 HARD_DISK_SERIAL_NUMBER")
+    hard_disk_serial_number: Code | None = Field(
+        default=None, description="硬盘序列号 HARD_DISK_SERIAL_NUMBER"
+    )
     memory_serial_number: Code | None = Field(default=None, description="内存序列号 MEMORY_SERIAL_NUMBER")
     net_id: Code | None = Field(default=None, description="网络标识 (IP) NET_ID")
-    mac_address: MacAddress | None = Field(default=None, description="MAC地址 MAC_ADDRESS (AA:BB:CC:DD:EE:FF)")
+    mac_address: MacAddress | None = Field(
+        default=None, description="MAC地址 MAC_ADDRESS (AA:BB:CC:DD:EE:FF)"
+    )
     tool_version: Name | None = Field(default=None, description="制作工具版本 TOOL_VERSION")
     tender_documents_url: Url | None = Field(default=None, description="投标文件地址 TENDER_DOCUMENTS_URL")
     valuation_digest: Digest | None = Field(
@@ -87,12 +91,20 @@ class TenderBid(StandardRecord):
     pm_certificates: Name | None = Field(default=None, description="项目经理证书 PM_CERTIFICATES")
     margin_pay_form: Name | None = Field(default=None, description="保证金缴纳方式 MARGIN_PAY_FORM")
     is_commit_margin: bool | None = Field(default=None, description="是否缴纳保证金 IS_COMMIT_MARGIN")
-    margin_receive_time: Timestamp | None = Field(default=None, description="保证金到账时间 MARGIN_RECEIVE_TIME")
+    margin_receive_time: Timestamp | None = Field(
+        default=None, description="保证金到账时间 MARGIN_RECEIVE_TIME"
+    )
     price_form_code: Code | None = Field(default=None, description="报价形式 PRICE_FORM_CODE")
-    bid_price: Money | None = Field(default=None, description="投标报价 BID_PRICE (+PRICE_CURRENCY, PRICE_UNIT)")
-    other_bid_price: Name | None = Field(default=None, description="其他类型报价 OTHER_BID_PRICE (费率, 下浮率 …)")
+    bid_price: Money | None = Field(
+        default=None, description="投标报价 BID_PRICE (+PRICE_CURRENCY, PRICE_UNIT)"
+    )
+    other_bid_price: Name | None = Field(
+        default=None, description="其他类型报价 OTHER_BID_PRICE (费率, 下浮率 …)"
+    )
     time_limit: Name | None = Field(default=None, description="工期/交货期 TIME_LIMIT")
-    is_review_shortlisted: bool | None = Field(default=None, description="是否通过资格审查 IS_REVIEW_SHORTLISTED")
+    is_review_shortlisted: bool | None = Field(
+        default=None, description="是否通过资格审查 IS_REVIEW_SHORTLISTED"
+    )
     checkin_time: Timestamp | None = Field(default=None, description="签到时间 CHECKIN_TIME")
     bid_file: BidFileFingerprint | None = Field(default=None, description="投标文件特征码 / 制作工具信息")
     region_code: RegionCode | None = Field(

@@ -87,7 +87,9 @@ class Complaint(StandardRecord):
     complainant: ComplaintParty = Field(description="投诉人 COMPLAINT_NAME, with address and contact")
     standing: Literal["bidder", "interested_party"] = Field(description="投诉人身份: 投标人 / 其他利害关系人")
     agent: ComplaintParty | None = Field(default=None, description="代理人 (art 10)")
-    power_of_attorney: DocumentRef | None = Field(default=None, description="授权委托书 (required with an agent)")
+    power_of_attorney: DocumentRef | None = Field(
+        default=None, description="授权委托书 (required with an agent)"
+    )
     respondents: Annotated[list[ComplaintParty], Field(min_length=1)] = Field(
         description="被投诉人 COMPLAINTED_BODY_NAME/_TYPE/_CODE"
     )
@@ -95,7 +97,9 @@ class Complaint(StandardRecord):
     tender_project_name: Name | None = Field(default=None, description="招标项目名称 TENDER_PROJECT_NAME")
     bid_section_code: Code | None = Field(default=None, description="标段(包)编号 BID_SECTION_CODE")
     bid_section_name: Name | None = Field(default=None, description="标段(包)名称 BID_SECTION_NAME")
-    unified_deal_code: UnifiedDealCode | None = Field(default=None, description="统一交易标识码 UNIFIED_DEAL_CODE")
+    unified_deal_code: UnifiedDealCode | None = Field(
+        default=None, description="统一交易标识码 UNIFIED_DEAL_CODE"
+    )
     facts: Text = Field(description="基本事实 COMPLAINT_CONTENT")
     requests: Annotated[list[Text], Field(min_length=1)] = Field(description="投诉请求")
     grounds: Text | None = Field(default=None, description="依据和理由 DISSENT_REASON")
@@ -105,10 +109,16 @@ class Complaint(StandardRecord):
     leads: Text | None = Field(default=None, description="相关线索")
     letter: DocumentRef | None = Field(default=None, description="投诉书 (signed, sealed for a legal person)")
     date_known: Date = Field(description="知道或者应当知道之日 (start of the 10-day limit)")
-    objection_date: Date | None = Field(default=None, description="异议提出日期 (异议前置, 条例 arts 22/44/54)")
-    objection_reply_date: Date | None = Field(default=None, description="异议答复日期 (not counted in the 10 days)")
+    objection_date: Date | None = Field(
+        default=None, description="异议提出日期 (异议前置, 条例 arts 22/44/54)"
+    )
+    objection_reply_date: Date | None = Field(
+        default=None, description="异议答复日期 (not counted in the 10 days)"
+    )
     state: ComplaintState = Field(description="current state")
-    competent_department: Department | None = Field(default=None, description="主管部门 the complaint is with")
+    competent_department: Department | None = Field(
+        default=None, description="主管部门 the complaint is with"
+    )
     accept_date: Date | None = Field(default=None, description="受理日期 ACCEPT_DATE")
     decision: Decision | None = Field(default=None, description="处理决定: 成立 / 部分成立 / 驳回")
     handle_result: Text | None = Field(default=None, description="处理结果 HANDLE_RESULT")
@@ -142,9 +152,13 @@ class ComplaintEvent(StandardRecord):
     state: ComplaintState = Field(description="the state the complaint is in after this event")
     occurred_at: Timestamp = Field(description="when it happened")
     actor: Actor = Field(description="who did it")
-    reason: Text | None = Field(default=None, description="reason or note (不予受理理由, 中止原因, 延期理由 …)")
+    reason: Text | None = Field(
+        default=None, description="reason or note (不予受理理由, 中止原因, 延期理由 …)"
+    )
     to_department: Department | None = Field(default=None, description="target of a route or refer")
-    due_at: Timestamp | None = Field(default=None, description="feedback deadline (route) or new deadline (extend)")
+    due_at: Timestamp | None = Field(
+        default=None, description="feedback deadline (route) or new deadline (extend)"
+    )
     approver: Actor | None = Field(default=None, description="who approved an extension (the office head)")
     decision: Decision | None = Field(default=None, description="the decision (decide)")
     documents: Annotated[list[DocumentRef], Field(min_length=1)] | None = Field(

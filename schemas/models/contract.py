@@ -34,7 +34,9 @@ class Contract(StandardRecord):
     tender_project_code: Code = Field(description="招标项目编号 TENDER_PROJECT_CODE")
     bid_section_code: Code = Field(description="标段(包)编号 BID_SECTION_CODE")
     contract_code: Code = Field(description="合同编号 CONTRACT_CODE")
-    unified_deal_code: UnifiedDealCode | None = Field(default=None, description="统一交易标识码 UNIFIED_DEAL_CODE")
+    unified_deal_code: UnifiedDealCode | None = Field(
+        default=None, description="统一交易标识码 UNIFIED_DEAL_CODE"
+    )
     contract_name: Name = Field(description="合同名称 CONTRACT_NAME")
     is_supplementary: bool | None = Field(default=None, description="是否补充协议")
     tenderer: Party = Field(description="发包人/招标人 (TENDERER_*)")

@@ -59,7 +59,9 @@ class CreditLicense(StandardRecord):
     authority_code: Uscc = Field(description="许可机关统一社会信用代码 XK_XKJGDM")
     status: Code | None = Field(default=None, description="当前状态 XK_ZT (1 = 有效)")
     data_source_unit: Name | None = Field(default=None, description="数据来源单位 XK_LYDW")
-    data_source_unit_code: Uscc | None = Field(default=None, description="数据来源单位统一社会信用代码 XK_LYDWDM")
+    data_source_unit_code: Uscc | None = Field(
+        default=None, description="数据来源单位统一社会信用代码 XK_LYDWDM"
+    )
     scope_of_use: Name | None = Field(default=None, description="信息使用范围 XK_SYFW")
     remarks: Text | None = Field(default=None, description="备注 BZ")
     region_code: RegionCode | None = Field(default=None, description=_REGION)
@@ -82,7 +84,9 @@ class CreditPenalty(StandardRecord):
     penalty_category: Name | None = Field(default=None, description="处罚类别 CF_CFLB")
     content: Text = Field(description="处罚内容 CF_NR")
     fine: Money | None = Field(default=None, description="罚款金额 CF_NR_FK (万元 at source)")
-    confiscation: Money | None = Field(default=None, description="没收违法所得、没收非法财物的金额 CF_NR_WFFF (万元)")
+    confiscation: Money | None = Field(
+        default=None, description="没收违法所得、没收非法财物的金额 CF_NR_WFFF (万元)"
+    )
     license_action: Name | None = Field(default=None, description="暂扣或吊销证照名称及编号 CF_NR_ZKDX")
     decision_date: Date = Field(description="处罚决定日期 CF_JDRQ")
     valid_until: Date | None = Field(default=None, description="处罚有效期 CF_YXQ")
@@ -104,7 +108,9 @@ class CreditBlacklist(StandardRecord):
     conditions = (Condition("revoked", equals=True, require=("revocation_date",)),)
 
     blacklist_code: Code = Field(description="黑名单编号 BLACKLIST_CODE")
-    list_category: Name | None = Field(default=None, description="名单类别 (失信黑名单, 重点关注名单 … F_MDLB)")
+    list_category: Name | None = Field(
+        default=None, description="名单类别 (失信黑名单, 重点关注名单 … F_MDLB)"
+    )
     party: Party = Field(description="主体 BODY_NAME/BODY_CODE/BODY_ROLE")
     body_type: Name | None = Field(default=None, description="主体类别 BODY_TYPE")
     record_reason: Text = Field(description="列入原因 RECORD_REASON")
@@ -139,7 +145,9 @@ class CreditRepair(StandardRecord):
     target_authority_code: Uscc | None = Field(
         default=None, description="被修复处罚的处罚机关 CF_CFJGDM (for credit.penalty)"
     )
-    target_reference: Code = Field(description="被修复信息: CF_WSH for a penalty, BLACKLIST_CODE for a blacklist")
+    target_reference: Code = Field(
+        description="被修复信息: CF_WSH for a penalty, BLACKLIST_CODE for a blacklist"
+    )
     application_date: Date = Field(description="申请日期")
     result: Literal["pending", "approved", "rejected"] = Field(description="修复结果 (审核中, 同意, 不同意)")
     decision_date: Date | None = Field(default=None, description="修复决定日期 (required when approved)")

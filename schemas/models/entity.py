@@ -35,7 +35,9 @@ class Entity(StandardRecord):
     address: Name | None = Field(default=None, description="企业地址 QY_ADDR")
     source_entity_id: Code | None = Field(default=None, description="来源系统企业标识 QY_ID")
     source_type: Code | None = Field(default=None, description="数据来源类型 QY_SRC_TYPE")
-    collected_at: Timestamp | None = Field(default=None, description="采集时间 COLLECT_TIME (epoch ms at source)")
+    collected_at: Timestamp | None = Field(
+        default=None, description="采集时间 COLLECT_TIME (epoch ms at source)"
+    )
     roles: Annotated[list[Name], Field(min_length=1)] | None = Field(
         default=None, description="主体角色 (招标人, 投标人, 代理机构 …)"
     )

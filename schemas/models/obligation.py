@@ -43,9 +43,15 @@ class Obligation(StandardRecord):
     triggered_at: Timestamp = Field(description="when the clock started")
     due_at: Timestamp = Field(description="deadline (end of the last working day counted)")
     rule_id: Code = Field(description="deadline rule applied")
-    rule_source: Name = Field(description="its source: document number and article (云发改交易监督〔2020〕972号 §六(十二))")
+    rule_source: Name = Field(
+        description="its source: document number and article (云发改交易监督〔2020〕972号 §六(十二))"
+    )
     status: Literal["open", "fulfilled", "cancelled"] = Field(description="duty status")
-    fulfilled_at: Timestamp | None = Field(default=None, description="when it was met (required when fulfilled)")
-    fulfilled_by_sequence: Position | None = Field(default=None, description="the subject's event that met it")
+    fulfilled_at: Timestamp | None = Field(
+        default=None, description="when it was met (required when fulfilled)"
+    )
+    fulfilled_by_sequence: Position | None = Field(
+        default=None, description="the subject's event that met it"
+    )
     late: bool | None = Field(default=None, description="met after due_at (required when fulfilled)")
     reason: Text | None = Field(default=None, description="note; why it was cancelled")

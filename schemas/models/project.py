@@ -31,7 +31,9 @@ class Project(StandardRecord):
     fund_source: Name | None = Field(default=None, description="资金来源 FUND_SOURCE")
     contribution_scale: Name | None = Field(default=None, description="出资比例 CONTRIBUTION_SCALE")
     project_scale: Text | None = Field(default=None, description="项目规模 PROJECT_SCALE")
-    total_investment: Money | None = Field(default=None, description="总投资 ALLINVEST (四库, 万元 at source)")
+    total_investment: Money | None = Field(
+        default=None, description="总投资 ALLINVEST (四库, 万元 at source)"
+    )
     contactor: Name | None = Field(default=None, description="联系人 CONTACTOR")
     contact_information: Name | None = Field(default=None, description="联系方式 CONTACT_INFORMATION")
     approval_name: Name | None = Field(default=None, description="项目审批文件名称 APPROVAL_NAME")

@@ -43,7 +43,9 @@ class Candidate(StandardModel):
     is_float_rate: bool | None = Field(default=None, description="是否费率/下浮率报价 IS_FLOAT_RATE")
     rate: DecimalString | None = Field(default=None, description="费率 RATE")
     bid_price: Money | None = Field(default=None, description="投标报价 BID_PRICE")
-    evaluation_price: Money | None = Field(default=None, description="评标价 EVALUATION_PRICE (万元 at source)")
+    evaluation_price: Money | None = Field(
+        default=None, description="评标价 EVALUATION_PRICE (万元 at source)"
+    )
     win_price: Money | None = Field(default=None, description="中标价 WIN_PRICE (万元 at source)")
     other_bid_price: Name | None = Field(default=None, description="其他类型报价 OTHER_BID_PRICE")
     evaluation_result: Name | None = Field(default=None, description="评标结果/得分 EVALUATION_RESULT")
@@ -65,12 +67,16 @@ class TenderCandidate(StandardRecord):
 
     tender_project_code: Code = Field(description="招标项目编号 TENDER_PROJECT_CODE")
     bid_section_code: Code = Field(description="标段(包)编号 BID_SECTION_CODE")
-    unified_deal_code: UnifiedDealCode | None = Field(default=None, description="统一交易标识码 UNIFIED_DEAL_CODE")
+    unified_deal_code: UnifiedDealCode | None = Field(
+        default=None, description="统一交易标识码 UNIFIED_DEAL_CODE"
+    )
     notice_name: Name | None = Field(default=None, description="公示名称 NOTICE_NAME")
     notice_content: Text | None = Field(default=None, description="公示内容 NOTICE_CONTENT")
     notice_send_time: Timestamp = Field(description="公示发布时间 NOTICE_SEND_TIME")
     publicity_start_time: Timestamp | None = Field(default=None, description="公示开始时间")
-    publicity_end_time: Timestamp | None = Field(default=None, description="公示结束时间 (≥ 3 days, 条例 art 54)")
+    publicity_end_time: Timestamp | None = Field(
+        default=None, description="公示结束时间 (≥ 3 days, 条例 art 54)"
+    )
     url: Url | None = Field(default=None, description="公示链接 URL")
     candidates: Annotated[list[Candidate], Field(min_length=1)] = Field(description="中标候选人, in order")
     region_code: RegionCode | None = Field(default=None, description=_REGION)
@@ -85,7 +91,9 @@ class TenderAward(StandardRecord):
 
     tender_project_code: Code = Field(description="招标项目编号 TENDER_PROJECT_CODE")
     bid_section_code: Code = Field(description="标段(包)编号 BID_SECTION_CODE")
-    unified_deal_code: UnifiedDealCode | None = Field(default=None, description="统一交易标识码 UNIFIED_DEAL_CODE")
+    unified_deal_code: UnifiedDealCode | None = Field(
+        default=None, description="统一交易标识码 UNIFIED_DEAL_CODE"
+    )
     notice_name: Name = Field(description="公告名称 NOTICE_NAME")
     notice_content: Text | None = Field(default=None, description="公告内容 NOTICE_CONTENT")
     notice_send_time: Timestamp = Field(description="公告发布时间 NOTICE_SEND_TIME")
@@ -101,7 +109,9 @@ class TenderAward(StandardRecord):
     other_win_price: Name | None = Field(default=None, description="其他类型中标价 OTHER_WIN_PRICE")
     tender_code: Code | None = Field(default=None, description="招标编号 TENDER_CODE")
     other_content: Text | None = Field(default=None, description="其他内容 OTHER_CONTENT")
-    win_notice_time: Timestamp | None = Field(default=None, description="中标通知书发出时间 (BID_WINNING_NOTICE)")
+    win_notice_time: Timestamp | None = Field(
+        default=None, description="中标通知书发出时间 (BID_WINNING_NOTICE)"
+    )
     bulletin_duty: Name | None = Field(default=None, description="公告发布责任人 BULLETIN_DUTY")
     examiner_name: Name | None = Field(default=None, description="审核人 EXAMINER_NAME")
     attachment_code: Code | None = Field(default=None, description="附件关联标识号 ATTACHMENT_CODE")

@@ -66,7 +66,9 @@ class TenderProject(StandardRecord):
     tender_agency: Party | None = Field(
         default=None, description="招标代理机构 TENDER_AGENCY_NAME/_CODE_TYPE/_CODE/_ROLE/_REGION_CODE"
     )
-    tender_agency_property: Name | None = Field(default=None, description="代理机构性质 TENDER_AGENCY_PROPERTY")
+    tender_agency_property: Name | None = Field(
+        default=None, description="代理机构性质 TENDER_AGENCY_PROPERTY"
+    )
     tender_mode: Code | None = Field(default=None, description="招标方式 TENDER_MODE")
     tender_organize_form: Code | None = Field(default=None, description="招标组织形式 TENDER_ORGANIZE_FORM")
     create_time: Timestamp | None = Field(default=None, description="招标项目建立时间 CREATE_TIME")
@@ -125,9 +127,13 @@ class TenderNotice(StandardRecord):
     url: Url | None = Field(default=None, description="公告链接 URL")
     notice_nature: Code | None = Field(default=None, description="公告性质 NOTICE_NATURE (正常, 变更 …)")
     bulletin_type: Code | None = Field(default=None, description="公告类型 BULLETIN_TYPE")
-    doc_get_start_time: Timestamp | None = Field(default=None, description="文件获取开始时间 DOC_GET_START_TIME")
+    doc_get_start_time: Timestamp | None = Field(
+        default=None, description="文件获取开始时间 DOC_GET_START_TIME"
+    )
     doc_get_end_time: Timestamp | None = Field(default=None, description="文件获取截止时间 DOC_GET_END_TIME")
-    tender_doc_get_method: Name | None = Field(default=None, description="招标文件获取方法 TENDER_DOC_GET_METHOD")
+    tender_doc_get_method: Name | None = Field(
+        default=None, description="招标文件获取方法 TENDER_DOC_GET_METHOD"
+    )
     bid_doc_refer_end_time: Timestamp | None = Field(
         default=None, description="投标文件递交截止时间 BID_DOC_REFER_END_TIME"
     )
@@ -158,7 +164,5 @@ class TenderOpening(StandardRecord):
     bid_opening_content: Text | None = Field(default=None, description="开标内容 BID_OPENING_CONTENT")
     notice_name: Name | None = Field(default=None, description="公告名称 NOTICE_NAME")
     url: Url | None = Field(default=None, description="链接 URL")
-    bidder_count: Count | None = Field(
-        default=None, description="投标人数量 (count of bids opened)"
-    )
+    bidder_count: Count | None = Field(default=None, description="投标人数量 (count of bids opened)")
     region_code: RegionCode | None = Field(default=None, description=_REGION)

@@ -88,9 +88,9 @@ def removed(document: Any, path: JsonPath) -> Any:
     return result
 
 
-def enum_values(schema: Any) -> dict[str, set[str]]:
+def enum_values(schema: Any) -> dict[str, set[str | bool]]:
     """Property name → every enum or const value any schema gives it (to try them all)."""
-    found: dict[str, set[str]] = {}
+    found: dict[str, set[str | bool]] = {}
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
@@ -122,7 +122,13 @@ def _next_char(char: str) -> str:
 
 
 def string_variants(value: str) -> list[Any]:
-    variants: list[Any] = [value + " ", value + "\n", value[:-1], value.lower(), value[:-1] + _next_char(value[-1])]
+    variants: list[Any] = [
+        value + " ",
+        value + "\n",
+        value[:-1],
+        value.lower(),
+        value[:-1] + _next_char(value[-1]),
+    ]
     variants.append("长" * 501)
     if TIMESTAMP_LIKE.match(value):
         head, tail = value[:19], value[19:]
@@ -133,7 +139,14 @@ def string_variants(value: str) -> list[Any]:
             value[:17] + "60" + tail, "0999" + value[4:],
         ]  # fmt: skip
     if DATE_LIKE.match(value):
-        variants += ["2023-02-29", "2024-02-29", "2024-13-01", "2024-1-01", "20240101", value + "T00:00:00+08:00"]
+        variants += [
+            "2023-02-29",
+            "2024-02-29",
+            "2024-13-01",
+            "2024-1-01",
+            "20240101",
+            value + "T00:00:00+08:00",
+        ]
     if DECIMAL_LIKE.match(value):
         variants += ["1,000.00", "1e5", ".5", "5.", "-0", "+5", " 5", "１２", "0" * 41, 1000, "-12.50"]
     if value.isdigit() and len(value) == 6:
@@ -145,14 +158,11 @@ def number_variants(value: int | float) -> list[Any]:
     return [-1, 0, 1.0, 3.5, 2**53, 2**53 + 1, 10**30, float(value), str(value), False]
 
 
-def mutations(document: dict[str, Any], enums: dict[str, set[str]]) -> Iterator[tuple[str, Any]]:
+def mutations(document: dict[str, Any], enums: dict[str, set[str | bool]]) -> Iterator[tuple[str, Any]]:
     for path, value in nodes(document):
         where = "/" + "/".join(map(str, path))
         if isinstance(value, dict):
-            yield f"extra field at {where}", replaced(document, (*path, "unexpected_field"), "x") if path else {
-                **document,
-                "unexpected_field": "x",
-            }
+            yield f"extra field at {where}", replaced(document, (*path, "unexpected_field"), "x")
         if not path:
             continue
         if isinstance(path[-1], str):
@@ -180,7 +190,9 @@ class TestExamples:
         assert verdicts(record_type, example_of(record_type), reference) == (True, True, True)
 
     def test_there_is_one_example_per_record_type(self) -> None:
-        names = sorted(path.name.removesuffix(".json") for path in (Path(__file__).parent / "examples").glob("*.json"))
+        names = sorted(
+            path.name.removesuffix(".json") for path in (Path(__file__).parent / "examples").glob("*.json")
+        )
         assert names == TYPES
 
 
@@ -211,30 +223,32 @@ _json_scalars = (
 )
 json_values = st.recursive(
     _json_scalars,
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
     max_leaves=6,
 )
 _two = st.integers(min_value=0, max_value=99).map(lambda n: f"{n:02d}")
 timestamps = st.builds(
-    lambda y, mo, d, h, mi, s, frac, offset: f"{y}-{mo}-{d}T{h}:{mi}:{s}{frac}{offset}",
+    lambda year, parts, fraction, offset: "{}-{}-{}T{}:{}:{}".format(year, *parts) + fraction + offset,
     st.sampled_from(["2024", "2025", "1999", "0999", "3000"]),
-    _two,
-    _two,
-    _two,
-    _two,
-    _two,
+    st.lists(_two, min_size=5, max_size=5),
     st.sampled_from(["", ".5", ".123456789", ".1234567890"]),
     st.sampled_from(["+08:00", "Z", "", "-05:30", "+8:00", "+24:00", "z", "+0800", "-00:00"]),
 )
-dates = st.builds(lambda y, mo, d: f"{y}-{mo}-{d}", st.sampled_from(["2024", "2023", "1900", "0001"]), _two, _two)
-decimals = st.from_regex(r"-?[0-9]{1,5}(\.[0-9]{1,3})?", fullmatch=True) | st.text(alphabet="0123456789.-+e ", max_size=8)
+dates = st.builds(
+    lambda y, mo, d: f"{y}-{mo}-{d}", st.sampled_from(["2024", "2023", "1900", "0001"]), _two, _two
+)
+decimals = st.from_regex(r"-?[0-9]{1,5}(\.[0-9]{1,3})?", fullmatch=True) | st.text(
+    alphabet="0123456789.-+e ", max_size=8
+)
 region_codes = st.from_regex(r"[0-9]{6}", fullmatch=True)
 usccs = st.text(alphabet=_USCC_ALPHABET, min_size=17, max_size=17).flatmap(
     lambda body: st.sampled_from([body + uscc_check_char(body), body + "0"])
 )
-id_cards = st.from_regex(r"53[0-9]{4}(19[5-9][0-9]|200[0-9])(0[1-9]|1[0-2])(0[1-9]|1[0-9]|2[0-8])[0-9]{3}", fullmatch=True).map(
-    lambda body: body + id_card_check_char(body)
-)
+id_cards = st.from_regex(
+    r"53[0-9]{4}(19[5-9][0-9]|200[0-9])(0[1-9]|1[0-2])(0[1-9]|1[0-9]|2[0-8])[0-9]{3}", fullmatch=True
+).map(lambda body: body + id_card_check_char(body))
 hashes = st.builds(
     lambda prefix, digits: prefix + digits,
     st.sampled_from(["sha256:", "hmac-sha256:", "SHA256:"]),
@@ -256,7 +270,9 @@ def mutated(draw: st.DrawFn, record_type: str, example: dict[str, Any]) -> Any:
         if operation == "drop" and isinstance(path[-1], str):
             document = removed(document, path)
         elif operation == "extra" and isinstance(path[-1], str):
-            document = replaced(document, (*path[:-1], draw(st.text(min_size=1, max_size=8))), draw(json_values))
+            document = replaced(
+                document, (*path[:-1], draw(st.text(min_size=1, max_size=8))), draw(json_values)
+            )
         elif operation == "enum" and enums.get(str(path[-1])):
             document = replaced(document, path, draw(st.sampled_from(sorted(enums[str(path[-1])], key=str))))
         else:
@@ -281,13 +297,17 @@ class TestCommittedSchemas:
         )
         assert completed.returncode == 0, completed.stderr
 
-    def test_export_check_fails_on_a_changed_file(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_export_check_fails_on_a_changed_file(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         import schemas.export as export
 
         for path in export.JSON_DIR.glob("*.json"):
             (tmp_path / path.name).write_text(path.read_text("utf-8"), encoding="utf-8")
         changed = tmp_path / "tender.award.v1.json"
-        changed.write_text(changed.read_text("utf-8").replace('"maxLength": 500', '"maxLength": 501'), "utf-8")
+        changed.write_text(
+            changed.read_text("utf-8").replace('"maxLength": 500', '"maxLength": 501'), "utf-8"
+        )
         monkeypatch.setattr(export, "JSON_DIR", tmp_path)
         assert export.main(["--check"]) == 1
 

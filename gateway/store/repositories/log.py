@@ -81,9 +81,11 @@ class LogRepository:
                     "received_at": received_at,
                 }
             )
-        self.db.execute(insert(LogLeaf), leaf_rows)
+        # Core inserts on the tables: the ORM bulk path costs more than the signing on this hot path.
+        conn = self.db.connection()
+        conn.execute(insert(LogLeaf.__table__), leaf_rows)
         if node_rows:
-            self.db.execute(insert(LogNode), node_rows)
+            conn.execute(insert(LogNode.__table__), node_rows)
         self.db.execute(
             update(LogState)
             .where(LogState.id == 1)

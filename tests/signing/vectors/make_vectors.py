@@ -83,26 +83,30 @@ def jws_cases() -> list[dict[str, Any]]:
     forged_body = b64url_encode(canonicalize({**claims, "scope": ["admin"]}))
 
     def compact(name: str, token: str, expect: dict[str, Any]) -> dict[str, Any]:
-        return {"name": name, "form": "compact", "typ": "JWT", "token": token, "keyring": TRUSTED, "revoked": [],
-                "at": None, "expect": expect}
+        return {"name": name, "form": "compact", "typ": "JWT", "token": token, "keyring": TRUSTED,
+                "revoked": [], "at": None, "expect": expect}
 
     return [
         detached("ed25519 detached", good, {"header": header}),
-        detached("sm2 detached", sign_detached(data, KEYS["sm2-a"], typ=ENVELOPE_TYP), {"header": sm2_header}),
+        detached("sm2 detached", sign_detached(data, KEYS["sm2-a"], typ=ENVELOPE_TYP),
+                 {"header": sm2_header}),
         detached("tampered payload", good, invalid, payload=PAYLOAD.replace("1000.00", "9000.00")),
         detached("signed by another key under this kid", resign("ed25519-b", header, payload_segment, True),
                  invalid),
         detached("unknown kid", sign_detached(data, KEYS["ed25519-c"], typ=ENVELOPE_TYP), unknown),
         detached("revoked kid", good, unknown, revoked=[ed_kid]),
-        detached("key not yet valid", good, unknown, at="2026-01-01T00:00:00+08:00", keyring=not_yet),
+        detached("key not yet valid", good, unknown, at="2026-01-01T00:00:00+08:00",
+                 keyring=not_yet),
         detached("key expired", good, unknown, at="2026-06-01T00:00:00+08:00", keyring=expired),
         detached("wrong typ", sign_detached(data, KEYS["ed25519-a"], typ="JWT"), invalid),
         detached("alg none", f"{header_segment({**header, 'alg': 'none'})}..", invalid),
-        detached("alg HS256 keyed with the public key", f"{hs256_protected}..{b64url_encode(hs256)}", invalid),
+        detached("alg HS256 keyed with the public key", f"{hs256_protected}..{b64url_encode(hs256)}",
+                 invalid),
         detached("alg SM2 on an Ed25519 key", edited("ed25519-a", {"alg": "SM2"}), invalid),
         detached("crit header", edited("ed25519-a", {"crit": ["exp"], "exp": 1}), invalid),
         detached("b64 false header", edited("ed25519-a", {"b64": False, "crit": ["b64"]}), invalid),
-        detached("header not canonical", f"{b64url_encode(json.dumps(header).encode())}..{signature}", invalid),
+        detached("header not canonical", f"{b64url_encode(json.dumps(header).encode())}..{signature}",
+                 invalid),
         detached("truncated signature", f"{protected}..{truncated}", invalid),
         detached("padded base64", f"{protected}..{padded}", invalid),
         detached("payload segment present", f"{protected}.{payload_segment}.{signature}", invalid),
@@ -125,7 +129,8 @@ def envelope_cases() -> list[dict[str, Any]]:
     tampered_id = text.replace(RECORD["id"], RECORD["id"][:-1] + "9")
 
     def case(name: str, leaf_text: str, expect: dict[str, Any]) -> dict[str, Any]:
-        return {"name": name, "leaf": leaf_text, "keyring": TRUSTED, "revoked": [], "at": None, "expect": expect}
+        return {"name": name, "leaf": leaf_text, "keyring": TRUSTED, "revoked": [], "at": None,
+                "expect": expect}
 
     invalid = {"error": "signature.invalid"}
     return [
