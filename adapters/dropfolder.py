@@ -78,7 +78,7 @@ class DropFolder:
         """
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
-        if path.parent != self.processing or not _is_regular(path):
+        if path.parent.resolve() != self.processing.resolve() or not _is_regular(path):
             raise ValueError(f"{path} is not a claimed file of this drop folder")
         if ok:
             return self._move(path, self.archive)

@@ -26,7 +26,7 @@ import re
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, BinaryIO
@@ -102,39 +102,52 @@ class StrictDecoder:
 
 
 _MOJIBAKE_MARKERS = ("\ufffd", "锟斤拷")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]{2,}")
+# Decoders of the Windows-1252 family map the bytes cp1252 leaves undefined as Latin-1 does.
+_CP1252_BYTE = {bytes([value]).decode("cp1252", errors="ignore"): value for value in range(0x80, 0xA0)}
+_CP1252_BYTE.pop("", None)
+_LATIN_RUN = re.compile("[\u0080-\u00ff" + "".join(map(re.escape, _CP1252_BYTE)) + "]{2,}")
 
 
 def find_mojibake(text: str) -> str | None:
     """Why `text` reads as text decoded with the wrong codec, or None.
 
-    Catches replacement characters, 锟斤拷 (U+FFFD twice, saved as UTF-8 then read as GBK), and runs
-    of characters whose cp1252, Latin-1 or GBK bytes are UTF-8 that reads better than the run itself.
+    Catches replacement characters, 锟斤拷 (U+FFFD twice, saved as UTF-8 then read as GBK), runs of
+    Latin characters whose cp1252 bytes are UTF-8, and runs of non-ASCII characters whose GBK bytes
+    are UTF-8 that reads as more common Chinese than the run itself.
     """
     if text.isascii():
         return None
     for marker in _MOJIBAKE_MARKERS:
         if marker in text:
             return f"text contains {marker!r}, the trace of an earlier failed decoding"
-    for match in _NON_ASCII_RUN.finditer(text):
-        run = match.group()
-        for codec in ("cp1252", "iso8859-1", "gbk"):
-            repaired = _read_as_utf8(run, codec)
-            if repaired is not None and (codec != "gbk" or _chinese_share(repaired) > _chinese_share(run)):
-                return f"{shorten(run, 16)!r} is UTF-8 read as {codec}; it reads {shorten(repaired, 16)!r}"
+    for run in _LATIN_RUN.findall(text):
+        if (repaired := _as_utf8(bytes(_CP1252_BYTE.get(char, ord(char)) for char in run), run)) is not None:
+            return _misread(run, "cp1252", repaired)
+    for run in _NON_ASCII_RUN.findall(text):
+        # A GBK misreading of an odd number of UTF-8 bytes ends in a character that swallowed the
+        # next byte; the run without it may still be repairable.
+        for candidate in (run, run[:-1]) if len(run) > 2 else (run,):
+            try:
+                repaired = _as_utf8(candidate.encode("gbk"), candidate)
+            except UnicodeEncodeError:
+                break
+            if repaired is not None and _chinese_share(repaired) > _chinese_share(candidate):
+                return _misread(candidate, "gbk", repaired)
     return None
 
 
-def _read_as_utf8(run: str, codec: str) -> str | None:
-    # A GBK misreading of an odd number of UTF-8 bytes ends in a character that swallowed the
-    # next byte; the run without it may still be repairable.
-    for candidate in (run, run[:-1]) if codec == "gbk" and len(run) > 2 else (run,):
-        try:
-            repaired = candidate.encode(codec).decode("utf-8")
-        except UnicodeError:
-            continue
-        return repaired if repaired != candidate else None
-    return None
+def _as_utf8(raw: bytes, original: str) -> str | None:
+    try:
+        repaired = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return repaired if repaired != original else None
+
+
+def _misread(run: str, codec: str, repaired: str) -> str:
+    return f"{shorten(run, 16)!r} is UTF-8 read as {codec}; it reads {shorten(repaired, 16)!r}"
 
 
 def _chinese_share(text: str) -> float:
@@ -204,8 +217,10 @@ def _validate(stream: BinaryIO, codec: str, offset: int, max_bytes: int) -> str:
         if size > max_bytes:
             raise SourceFormatError.of(DetailCode.FILE_TOO_LARGE, f"file larger than {max_bytes} bytes")
         text = decoder.decode(chunk)
-        if len(sample) < _SAMPLE_CHARS:
-            sample += "".join(char for char in text if not char.isascii())[:_SAMPLE_CHARS]
+        for match in _NON_ASCII.finditer(text) if len(sample) < _SAMPLE_CHARS else ():
+            sample += match.group()
+            if len(sample) >= _SAMPLE_CHARS:
+                break
     decoder.decode(b"", final=True)
     if not size:
         raise SourceFormatError.of(DetailCode.FILE_EMPTY, "empty file")
@@ -250,7 +265,7 @@ class Table:
         return self._rows()
 
 
-Records = Callable[[], Iterator[tuple[int, list[str]]]]
+Records = Callable[[], Generator[tuple[int, list[str]], None, None]]
 
 
 @dataclass(frozen=True)
@@ -267,13 +282,17 @@ _XLSX = _Kind(DetailCode.EXCEL_NO_HEADER, DetailCode.EXCEL_RAGGED_ROW, pad_short
 def _table(
     records: Records, kind: _Kind, *, skip_rows: int, encoding: DetectedEncoding | None, check_mojibake: bool
 ) -> Table:
-    found = next(_header_and_rows(records(), skip_rows), None)
-    if found is None:
-        raise SourceFormatError.of(kind.no_header, "no header row")
-    header_line, raw_header = found
-    header = [cell.strip().lstrip("\ufeff") for cell in raw_header]
-    while not header[-1]:
+    source = records()
+    try:
+        found = next(_header_and_rows(source, skip_rows), None)
+    finally:
+        source.close()
+    header = [cell.strip().lstrip("\ufeff").strip() for cell in found[1]] if found else []
+    while header and not header[-1]:
         header.pop()
+    if found is None or not header:
+        raise SourceFormatError.of(kind.no_header, "no header row")
+    header_line = found[0]
     _check_header(header, header_line)
 
     def rows() -> Iterator[Row]:
@@ -353,7 +372,7 @@ def read_csv(
         raise SourceFormatError.of(DetailCode.FILE_UNSEEKABLE, "the CSV stream must be seekable")
     detected, text_start = detect_encoding(stream, declared=encoding, max_bytes=max_bytes)
 
-    def records() -> Iterator[tuple[int, list[str]]]:
+    def records() -> Generator[tuple[int, list[str]], None, None]:
         stream.seek(text_start)
         text = io.TextIOWrapper(stream, encoding=detected.codec, errors="strict", newline="")
         reader = csv.reader(text, delimiter=delimiter, strict=True)
@@ -408,16 +427,25 @@ def read_excel(
     # openpyxl raises whatever its parsers raise on a damaged workbook; none of it may escape raw.
     except Exception as exc:
         raise _unreadable(exc) from exc
-    if sheet is not None and sheet not in workbook.sheetnames:
-        raise SourceFormatError.of(DetailCode.EXCEL_UNKNOWN_SHEET, f"no sheet named {shorten(sheet)!r}")
-    worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
+    worksheets = {worksheet.title: worksheet for worksheet in workbook.worksheets}  # chart sheets left out
+    name = sheet if sheet is not None else next(iter(worksheets), "")
+    if name not in worksheets:
+        raise SourceFormatError.of(DetailCode.EXCEL_UNKNOWN_SHEET, f"no worksheet named {shorten(name)!r}")
+    worksheet = worksheets[name]
 
-    def records() -> Iterator[tuple[int, list[str]]]:
-        try:
-            for line, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-                yield line, [_cell_text(value) for value in values]
-        except Exception as exc:
-            raise _unreadable(exc) from exc
+    def records() -> Generator[tuple[int, list[str]], None, None]:
+        sheet_rows, line = worksheet.iter_rows(values_only=True), 0
+        while True:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    values = next(sheet_rows, None)
+            except Exception as exc:
+                raise _unreadable(exc) from exc
+            if values is None:
+                return
+            line += 1
+            yield line, [_cell_text(value) for value in values]
 
     return _table(records, _XLSX, skip_rows=skip_rows, encoding=None, check_mojibake=check_mojibake)
 
@@ -494,19 +522,16 @@ def map_headers(
     columns: dict[int, str] = {}
     problems: list[Problem] = []
     for index, name in enumerate(header):
-        field_name = by_key.get(_header_key(name))
-        if field_name is None:
+        target = by_key.get(_header_key(name))
+        if target is None:
             if not allow_unknown:
                 message = f"column {shorten(name)!r} is not in the mapping"
                 problems.append(Problem(DetailCode.HEADER_UNKNOWN, message, f"/header/{index}"))
-        elif field_name in columns.values():
-            problems.append(
-                Problem(
-                    DetailCode.HEADER_DUPLICATE, f"a second column gives {field_name}", f"/header/{index}"
-                )
-            )
+        elif target in columns.values():
+            message = f"a second column gives {target}"
+            problems.append(Problem(DetailCode.HEADER_DUPLICATE, message, f"/header/{index}"))
         else:
-            columns[index] = field_name
+            columns[index] = target
     for field_name in required:
         if field_name not in columns.values():
             names = "、".join(name for name, target in mapping.items() if target == field_name)

@@ -232,9 +232,8 @@ class _DatasetBuilder:
         self._mode = mode
 
     def _open_row(self, name: str, depth: int, line: int) -> None:
-        if not self._open:
-            self._open.append(_Element(name, line))
-            self._row_depth, self._row_chars = depth, 0
+        self._open.append(_Element(name, line))
+        self._row_depth, self._row_chars = depth, 0
 
     def _nil(self, attrs: Mapping[str, str], line: int) -> bool:
         for key, value in attrs.items():
@@ -477,9 +476,8 @@ class _GuardedExpat:
                 raise SourceFormatError.of(DetailCode.FILE_EMPTY, "XML document without content") from exc
             truncated = final and exc.code in _TRUNCATION_ERRORS
             code = DetailCode.XML_TRUNCATED if truncated else DetailCode.XML_MALFORMED
-            raise SourceFormatError.of(
-                code, f"{code.value}: {pyexpat.ErrorString(exc.code)}", line=exc.lineno, column=exc.offset
-            ) from exc
+            message = f"{'truncated' if truncated else 'malformed'} XML: {pyexpat.ErrorString(exc.code)}"
+            raise SourceFormatError.of(code, message, line=exc.lineno, column=exc.offset) from exc
         if self._fed - self._last_event > MAX_TOKEN_CHARS:
             message = f"a markup token spans over {MAX_TOKEN_CHARS} characters"
             raise self._refuse(DetailCode.XML_MARKUP_TOO_LARGE, message)

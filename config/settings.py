@@ -44,6 +44,14 @@ class AuthSettings(BaseModel):
     allow_anonymous_read: bool = False
 
 
+class FederationSettings(BaseModel):
+    # Empty means: <data_dir>/federation/root.jwk (`ggzy federation pin-root`, or `init` on the root).
+    root_jwk_path: str = ""
+    # Usually the parent's .../api/v1/federation/directory; empty: this node is not refreshed.
+    directory_url: str = ""
+    refresh_interval: timedelta = timedelta(minutes=15)
+
+
 class NodeSettings(BaseModel):
     id: str = "530000"
     name: str = "ggzy-node"
@@ -60,6 +68,7 @@ class Settings(BaseSettings):
     broker: BrokerSettings = Field(default_factory=BrokerSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    federation: FederationSettings = Field(default_factory=FederationSettings)
     max_body_bytes: int = 64 * 1024 * 1024
     max_batch_records: int = 50_000
     log_json: bool = False

@@ -7,8 +7,10 @@ every earlier checkpoint the auditor kept is taken on the way.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -20,6 +22,7 @@ from signing.note import NoteVerifier, verify_note
 
 _LINE_HEAD = b'{"index":'
 _ENVELOPE_KEY = b',"envelope":'
+_MASKED_KEY = b',"masked":'
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class AuditFinding:
 @dataclass
 class AuditReport:
     records: int = 0
+    masked: int = 0
     checkpoint_size: int | None = None
     root: bytes = b""
     findings: list[AuditFinding] = field(default_factory=list)
@@ -52,15 +56,29 @@ class AuditReport:
         return sorted({f.kind for f in self.findings})
 
 
-def split_feed_line(line: bytes) -> tuple[int, bytes]:
-    """(index, exact leaf bytes) of a feed line `{"index":i,"envelope":<leaf>}`, without re-serializing."""
+@dataclass(frozen=True)
+class FeedLine:
+    index: int
+    envelope: bytes  # the exact leaf bytes, or the masked envelope when `masked` is set
+    masked: dict[str, Any] | None = None  # {"pointers": [...], "leaf_hash": base64 of the original leaf hash}
+
+
+def split_feed_line(line: bytes) -> FeedLine:
+    """Parse `{"index":i,["masked":{…},]"envelope":<leaf>}` keeping the leaf's exact bytes."""
     line = line.rstrip(b"\r\n")
     if not line.startswith(_LINE_HEAD) or not line.endswith(b"}"):
         raise ValueError("not a feed line")
     cut = line.find(_ENVELOPE_KEY)
     if cut < 0:
         raise ValueError("feed line has no envelope")
-    return int(line[len(_LINE_HEAD) : cut]), line[cut + len(_ENVELOPE_KEY) : -1]
+    head, envelope = line[len(_LINE_HEAD) : cut], line[cut + len(_ENVELOPE_KEY) : -1]
+    masked_at = head.find(_MASKED_KEY)
+    if masked_at < 0:
+        return FeedLine(int(head), envelope)
+    masked = orjson.loads(head[masked_at + len(_MASKED_KEY) :])
+    if not isinstance(masked, dict) or not isinstance(masked.get("leaf_hash"), str):
+        raise ValueError("masked feed line without the original leaf hash")
+    return FeedLine(int(head[:masked_at]), envelope, masked)
 
 
 class LogAuditor:
@@ -86,6 +104,10 @@ class LogAuditor:
             self._find("checkpoint", f"checkpoint signature refused: {exc.message}")
             return
         self.report.checkpoint_size = checkpoint.size
+        seen = self.expected.get(checkpoint.size)
+        if seen is not None and seen[1] != checkpoint.root:
+            self._find("consistency", f"split view: this checkpoint's root for size {checkpoint.size} differs "
+                                      "from the one seen before for the same size")
         self.expected[checkpoint.size] = ("root", checkpoint.root)
         if 0 in self.expected:
             self._check_size()
@@ -95,11 +117,14 @@ class LogAuditor:
             if not line.strip():
                 continue
             try:
-                index, leaf = split_feed_line(line)
-            except ValueError as exc:
+                parsed = split_feed_line(line)
+            except (ValueError, orjson.JSONDecodeError) as exc:
                 self._find("format", f"unreadable feed line: {exc}", self.frontier.size)
                 continue
-            self.add(index, leaf)
+            if parsed.masked is None:
+                self.add(parsed.index, parsed.envelope)
+            else:
+                self.add_masked(parsed.index, parsed.envelope, parsed.masked)
 
     def add(self, index: int, leaf: bytes) -> None:
         expected = self.frontier.size
@@ -116,6 +141,24 @@ class LogAuditor:
         self.frontier.append(leaf_hash(leaf))
         self.report.records += 1
         self._check_size(envelope_id)
+
+    def add_masked(self, index: int, envelope: bytes, masked: dict[str, Any]) -> None:
+        """A record served with personal data masked: its original leaf hash keeps the tree whole;
+        its signature covers the personal data, so it is checkable only with the unmasking scope."""
+        if index != self.frontier.size:
+            self._find("sequence", f"expected index {self.frontier.size}, got {index} "
+                                   "(missing, reordered or duplicated)", index)
+        try:
+            original = base64.b64decode(masked["leaf_hash"], validate=True)
+        except (ValueError, TypeError):
+            original = b""
+        if len(original) != 32:
+            self._find("format", "masked line with a malformed leaf hash", index, _peek_id(envelope))
+            original = bytes(32)
+        self.frontier.append(original)
+        self.report.records += 1
+        self.report.masked += 1
+        self._check_size(_peek_id(envelope))
 
     def finish(self) -> AuditReport:
         size = self.frontier.size

@@ -11,12 +11,14 @@ import orjson
 import typer
 
 from config.settings import Settings, get_settings
+from gateway.cli import federation
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 token_app = typer.Typer(no_args_is_help=True, help="Tokens signed by this node.")
 keys_app = typer.Typer(no_args_is_help=True, help="This node's signing keys.")
 app.add_typer(token_app, name="token")
 app.add_typer(keys_app, name="keys")
+app.add_typer(federation.app, name="federation")
 
 
 def _settings() -> Settings:

@@ -54,7 +54,7 @@ def _feed_lines(client: httpx.Client, size: int) -> Iterator[bytes]:
             got = 0
             for line in resp.iter_lines():
                 raw = line.encode()
-                index, _ = split_feed_line(raw)
+                index = split_feed_line(raw).index
                 if index >= size:
                     return
                 after, got = index, got + 1
@@ -72,7 +72,7 @@ def _verify_export(path: Path, keys_file: Path | None, state_file: Path | None) 
         note, origin = header["checkpoint"], header["node"]["origin"]
         auditor = _auditor(jwks, origin, note, state_file)
         size = auditor.report.checkpoint_size or 0
-        auditor.add_lines(line for line in fh if split_feed_line(line)[0] < size)
+        auditor.add_lines(line for line in fh if split_feed_line(line).index < size)
     return auditor.finish(), origin, note
 
 

@@ -10,8 +10,10 @@ from starlette.responses import Response
 
 from gateway.deps import DbDep, NodeDep, NowDep, requires
 from gateway.errors import json_response
+from gateway.services.access_log import log_access
 from gateway.services.auth import READ, Principal
 from gateway.services.log_writer import ensure_checkpoint
+from gateway.services.masking import default_rules, feed_lines
 from gateway.services.scope import ensure_visible, visible_prefix
 from gateway.store.repositories.log import LogRepository
 from schemas.errors import NotFoundError
@@ -30,30 +32,42 @@ class ProofRequestError(ProofError):
 
 @router.get("", response_class=Response, responses={200: {"content": {NDJSON: {}}}})
 def read_feed(
-    db: DbDep, principal: Reader,
+    db: DbDep, node: NodeDep, now: NowDep, principal: Reader,
     after: Annotated[int, Query(ge=-1, description="last index already read; omitted = from index 0")] = -1,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 1000,
     type: Annotated[list[str] | None, Query()] = None,  # noqa: A002
 ) -> Response:
-    """Lines `{"index": i, "envelope": {…}}`; the next page starts with `after` = header X-Next-After."""
+    """Lines `{"index": i, "envelope": {…}}` in log order; the next page starts at `after` = X-Next-After.
+
+    Without the `pii:read` scope, personal data is masked and the line carries
+    `"masked": {"pointers": […], "leaf_hash": …}` so the log still verifies.
+    """
     log = LogRepository(db)
+    size = log.size()
     rows = log.list_leaves(start=after + 1, limit=limit, code_prefix=visible_prefix(principal), record_types=type)
-    body = b"".join(b'{"index":%d,"envelope":%b}\n' % (idx, leaf) for idx, leaf in rows)
-    headers = {"X-Log-Size": str(log.size())}
+    rules = default_rules()
+    body = feed_lines(rows, None if rules.scope in principal.scopes else rules)
+    headers = {"X-Log-Size": str(size)}
     if rows:
         headers["X-Next-After"] = str(rows[-1][0])
+    feed_range = {"limit": limit, **({"after": after} if after >= 0 else {}),
+                  **({"first_index": rows[0][0], "last_index": rows[-1][0]} if rows else {})}
+    log_access(db, node=node, principal=principal, resource="feed", now=now, result_count=len(rows),
+               feed_range=feed_range, query={"type": ",".join(type)} if type else None)
     return Response(body, media_type=NDJSON, headers=headers)
 
 
 @router.get("/checkpoint", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
 def read_checkpoint(db: DbDep, node: NodeDep, now: NowDep, principal: Reader) -> Response:
     """The latest checkpoint in the C2SP signed-note format."""
-    return Response(ensure_checkpoint(db, node=node, now=now), media_type="text/plain; charset=utf-8")
+    note = ensure_checkpoint(db, node=node, now=now)
+    log_access(db, node=node, principal=principal, resource="checkpoint", now=now, result_count=1)
+    return Response(note, media_type="text/plain; charset=utf-8")
 
 
 @router.get("/proof/inclusion", responses={422: {"description": "log.bad_proof_request"}})
 def prove_inclusion(
-    db: DbDep, principal: Reader, index: Annotated[int, Query(ge=0)], size: Annotated[int, Query(ge=1)],
+    db: DbDep, node: NodeDep, now: NowDep, principal: Reader, index: Annotated[int, Query(ge=0)], size: Annotated[int, Query(ge=1)],
 ) -> Response:
     log = LogRepository(db)
     if index >= size or size > log.size():
@@ -64,6 +78,8 @@ def prove_inclusion(
     ensure_visible(principal, stored.jurisdiction, f"leaf {index}")
     proof = inclusion_proof(index, size, log.read_nodes)
     leaf = log.read_nodes([(0, index)])[(0, index)]
+    log_access(db, node=node, principal=principal, resource="proof", now=now, result_count=1,
+               record_ids=[stored.envelope_id])
     return json_response({"index": index, "size": size, "leaf_hash": _b64(leaf), "hashes": [_b64(h) for h in proof]})
 
 

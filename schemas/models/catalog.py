@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from schemas.base import StandardRecord
 from schemas.models.access import AccessEvent
+from schemas.models.alert import Alert
 from schemas.models.bid import TenderBid
 from schemas.models.complaint import Complaint, ComplaintEvent
 from schemas.models.contract import Contract
@@ -43,4 +44,5 @@ RECORD_MODELS: tuple[type[StandardRecord], ...] = (
     RemoteEvaluationEvent,
     Obligation,
     AccessEvent,
+    Alert,
 )

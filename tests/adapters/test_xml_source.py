@@ -231,7 +231,8 @@ class TestXmlShape:
         assert error.details[0]["pointer"] == "/GCJS_SECTION/1/B"
 
     def test_nil_written_as_one(self) -> None:
-        data = b'<GCJS_SECTION xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><A xsi:nil="1"/></GCJS_SECTION>'
+        xsi = b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+        data = b"<GCJS_SECTION " + xsi + b'><A xsi:nil="1"/></GCJS_SECTION>'
         assert parse_dataset(data)[1] == [{"A": None}]
 
 
@@ -351,7 +352,7 @@ class TestIterDatasets:
         ).encode("gbk")
         count = 50 * 2**20 // len(record) + 1
         with path.open("wb") as out:
-            out.write('<?xml version="1.0" encoding="GBK"?>\n<GCJS_TENDER_LIST>\n'.encode())
+            out.write(b'<?xml version="1.0" encoding="GBK"?>\n<GCJS_TENDER_LIST>\n')
             for _ in range(count):
                 out.write(record)
             out.write(b"</GCJS_TENDER_LIST>\n")
@@ -369,7 +370,7 @@ class TestIterDatasets:
         finally:
             tracemalloc.stop()
         assert seen == count
-        assert peak < 16 * 2**20
+        assert peak < 8 * 2**20  # the file is 50 MiB; one record at a time stays far below
 
 
 class TestParseJsonDataset:

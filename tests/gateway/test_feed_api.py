@@ -38,14 +38,14 @@ class TestFeed:
             lines = resp.content.splitlines()
             if not lines:
                 break
-            seen += [split_feed_line(line)[0] for line in lines]
+            seen += [split_feed_line(line).index for line in lines]
             after = int(resp.headers["X-Next-After"])
         assert seen == list(range(25))
 
     def test_feed_serves_the_stored_bytes(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
         (result,) = ingest(client, token, [award(0)])
         line = client.get("/api/v1/feed", headers=token("admin")).content.splitlines()[0]
-        _, leaf = split_feed_line(line)
+        leaf = split_feed_line(line).envelope
         assert leaf == client.get(f"/api/v1/records/{result['id']}", headers=token("admin")).content
 
     def test_checkpoint_is_signed_and_matches_the_log(self, client: TestClient, token, node: NodeIdentity) -> None:  # type: ignore[no-untyped-def]
@@ -63,7 +63,7 @@ class TestFeed:
             proof = client.get("/api/v1/feed/proof/inclusion", params={"index": index, "size": cp.size},
                                headers=token("auditor", "530000")).json()
             hashes = [base64.b64decode(h) for h in proof["hashes"]]
-            verify_inclusion(leaf_hash(split_feed_line(lines[index])[1]), index, cp.size, hashes, cp.root)
+            verify_inclusion(leaf_hash(split_feed_line(lines[index]).envelope), index, cp.size, hashes, cp.root)
 
     def test_consistency_proof_links_two_checkpoints(self, client: TestClient, token, node: NodeIdentity) -> None:  # type: ignore[no-untyped-def]
         ingest(client, token, [award(n) for n in range(3)])
@@ -87,7 +87,7 @@ class TestJurisdictionScope:
         other = ingest(client, token, [award(1, jurisdiction="530602")])[0]
         county = token("auditor", "530621")
         lines = client.get("/api/v1/feed", headers=county).content.splitlines()
-        ids = [orjson.loads(split_feed_line(line)[1])["id"] for line in lines]
+        ids = [orjson.loads(split_feed_line(line).envelope)["id"] for line in lines]
         assert ids == [mine["id"]]
         assert client.get(f"/api/v1/records/{mine['id']}", headers=county).status_code == 200
         hidden = client.get(f"/api/v1/records/{other['id']}", headers=county)

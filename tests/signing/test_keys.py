@@ -80,7 +80,8 @@ class TestPublicKey:
     def test_jwk_round_trip(self, ed_key: SigningKey, sm2_key: SigningKey) -> None:
         for key in (ed_key.public, sm2_key.public):
             assert PublicKey.from_jwk(key.to_jwk()) == key
-            minimal = {name: key.to_jwk()[name] for name in ("kty", "crv", "x", "y") if name in key.to_jwk()}
+            jwk = key.to_jwk()
+            minimal: dict[str, str] = {name: jwk[name] for name in ("kty", "crv", "x", "y") if name in jwk}
             assert PublicKey.from_jwk(minimal) == key
 
     @pytest.mark.parametrize(("change", "reason"), [

@@ -32,7 +32,7 @@ SECRETS = {
 KEYS = {name: SigningKey.from_secret(alg, secret) for name, (alg, secret) in SECRETS.items()}
 TRUSTED = [{"key": "ed25519-a"}, {"key": "sm2-a"}]
 PAYLOAD = canonicalize({"note": "招标公告 №1", "amount": "1000.00"}).decode()
-RECORD = {
+RECORD: dict[str, Any] = {
     "v": 1, "id": "0c6f0a1e5d3b4c2a9e8f7d6c5b4a3928", "type": "tender.notice", "schema": "tender.notice/1",
     "jurisdiction": "530621", "origin": "530600",
     "source": {"system": "县级交易中心", "ref": "notice/2026/17", "adapter": "county_csv@1.0.0"},
