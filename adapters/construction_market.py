@@ -37,7 +37,8 @@ from adapters.construction_records import (
     qualification_payload,
     staff_payload,
 )
-from adapters.row_fields import RowFields, finished_record
+from adapters.row_fields import RowFields
+from adapters.row_records import finished_record
 from adapters.row_upload import RowSource
 from schemas.regions import RegionTable
 

@@ -31,7 +31,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from adapters.row_fields import RowFields, compact, is_id_card_type, keyed_person_id
+from adapters.row_fields import RowFields
+from adapters.row_records import compact, is_id_card_type, keyed_person_id
 
 VERSION_FIELDS = ("DATA_TIMESTAMP", "VERSIONNUMBER")
 GRADES = ("特级", "一级", "二级", "三级", "甲级", "乙级", "丙级", "不分等级")

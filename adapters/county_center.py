@@ -42,7 +42,7 @@ from typing import Any
 from adapters.base import NormalizedRecord, RawItem, RejectedItem, invalid, reason
 from adapters.county_center_builder import compact
 from adapters.county_center_cells import TEXT_LIMIT, RowReader, pointer
-from adapters.county_center_files import read_upload
+from adapters.county_center_files import read_upload, span
 from adapters.county_center_mapping import CountyMapping, ExportKind, parse_mapping
 from adapters.county_center_recognition import county_of, header_context, recognize
 from adapters.county_center_records import BUILDERS, KNOWN_FIELDS
@@ -79,16 +79,17 @@ class CountyCenterAdapter:
         if county is not None:
             context["region_code"] = county.region_code
         header, rows = upload.table.header, upload.table.rows()
+        resume = upload.table.header_line + 1  # the first line not yet given to an item
         while True:
             try:
                 row = next(rows, None)
-            except SourceFormatError as exc:  # broken quoting: nothing after it can be trusted
-                line = exc.details[0].get("line", 0) if exc.details else 0
-                yield RejectedItem(f"{upload.name}:line {line}", b"", tuple(exc.details))
+            except SourceFormatError as exc:  # broken quoting, a damaged sheet: nothing after it is usable
+                yield RejectedItem(upload.ref(resume), upload.tail_bytes(resume), tuple(exc.details))
                 return
             if row is None:
                 return
-            ref, raw = upload.ref(row), upload.row_bytes(row)
+            resume = row.line + (span(row) if upload.is_csv else 1)
+            ref, raw = upload.ref(row.line), upload.row_bytes(row)
             if row.values is None:
                 problem = row.error.as_detail() if row.error else reason("csv.malformed", "unreadable row")
                 yield RejectedItem(ref, raw, (problem,))

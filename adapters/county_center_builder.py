@@ -34,31 +34,23 @@ class RecordBuilder:
 
     def payloads(self, reader: RowReader) -> list[Payload]:
         simple = {
-            key: _convert(reader, field, how, field in self.mandatory) for key, field, how in self.simple
+            key: CONVERTERS[how](reader, field, field in self.mandatory) for key, field, how in self.simple
         }
         return self.build(reader, simple)
 
 
-def _convert(reader: RowReader, field: str, how: str, required: bool) -> Any:
-    if how == "name":
-        return reader.text(field, required=required)
-    if how == "text":
-        return reader.text(field, required=required, limit=TEXT_LIMIT)
-    if how == "code":
-        return reader.code(field, required=required)
-    if how == "time":
-        return reader.time(field, required=required)
-    if how == "url":
-        return reader.url(field)
-    if how == "money":
-        return reader.money(field)
-    if how == "decimal":
-        return reader.decimal(field)
-    if how == "bool":
-        return reader.boolean(field)
-    if how == "deal_code":
-        return deal_code(reader, field)
-    raise ValueError(f"unknown converter {how!r}")
+# Converter name → how a plain field is read; `required` is whether the cell must be filled.
+CONVERTERS: dict[str, Callable[[RowReader, str, bool], Any]] = {
+    "name": lambda reader, field, required: reader.text(field, required=required),
+    "text": lambda reader, field, required: reader.text(field, required=required, limit=TEXT_LIMIT),
+    "code": lambda reader, field, required: reader.code(field, required=required),
+    "time": lambda reader, field, required: reader.time(field, required=required),
+    "url": lambda reader, field, _required: reader.url(field),
+    "money": lambda reader, field, _required: reader.money(field),
+    "decimal": lambda reader, field, _required: reader.decimal(field),
+    "bool": lambda reader, field, _required: reader.boolean(field),
+    "deal_code": lambda reader, field, _required: deal_code(reader, field),
+}
 
 
 def compact(payload: Payload) -> Payload:

@@ -56,7 +56,9 @@ class RowReader:
     # --- plumbing ----------------------------------------------------------------------------
 
     def fail(self, field: str, code: str, message: str) -> None:
-        self.errors.append(reason(code, message, pointer(field)))
+        found = reason(code, message, pointer(field))
+        if found not in self.errors:  # a version field is read twice: as itself and as the version
+            self.errors.append(found)
 
     def finish(self) -> None:
         if self.errors:
@@ -102,7 +104,8 @@ class RowReader:
             self.fail(field, "encoding.mojibake", "the text reads as decoded with the wrong charset")
             return None
         if not text:
-            return self._missing(field, required)
+            self._missing(field, required)
+            return None
         if len(text) > limit:
             self.fail(field, "county.value_too_long", f"longer than {limit} characters")
             return None
@@ -115,7 +118,8 @@ class RowReader:
             return None
         code = clean_code(source)
         if not code:
-            return self._missing(field, required)
+            self._missing(field, required)
+            return None
         if len(code) > CODE_LIMIT or not _CODE.fullmatch(code):
             self.fail(
                 field, "county.bad_code", f"not a code: printable, no spaces, at most {CODE_LIMIT} characters"
@@ -146,11 +150,9 @@ class RowReader:
             return None
         return text
 
-    def count(self, field: str, *, value: str | None = None) -> int | None:
-        source = value if value is not None else self.raw(field)
-        if source is None:
-            return None
-        text = clean_code(source)
+    def count(self, field: str, value: str) -> int | None:
+        """One whole number of a (multi-valued) cell."""
+        text = clean_code(value)
         if not (text.isascii() and text.isdigit()) or len(text) > 15:
             self.fail(field, "county.bad_integer", "not a whole number of at most 15 digits")
             return None
@@ -180,7 +182,7 @@ class RowReader:
                 self.fail(field, "normalize.time.date_only", "a time was expected, got a date only")
                 return None
             moment = day
-        return self._guarded(field, lambda: to_rfc3339(moment))
+        return to_rfc3339(moment)
 
     def money(self, field: str, *, value: str | None = None) -> dict[str, str] | None:
         source = value if value is not None else self.raw(field)
@@ -229,8 +231,9 @@ class RowReader:
             return self.code(field, value=code)
         return code if self._findings(field, check(code, self._regions)) else None
 
-    def code_type(self, code_field: str, type_field: str | None, *, value: str | None = None) -> str | None:
-        given = value if value is not None else (self.fields.get(type_field, "") if type_field else "")
+    def code_type(self, code_field: str, type_field: str | None) -> str | None:
+        """The code type of a party code: its type column, else the mapping's default for the column."""
+        given = self.fields.get(type_field, "") if type_field else ""
         if given.strip():
             found = self.mapping.code_type_values.get(fold(given))
             if found is None:

@@ -37,9 +37,10 @@ class Upload:
     table: Table
     titles: tuple[str, ...]  # one-cell rows above the header ("某某县公共资源交易中心中标结果公示汇总表")
     row_bytes: Callable[[Row], bytes]
+    tail_bytes: Callable[[int], bytes]  # from a line to the end: what is left after broken quoting
 
-    def ref(self, row: Row) -> str:
-        return f"{self.name}:line {row.line}" if self.is_csv else f"{self.name}:row {row.line}"
+    def ref(self, line: int) -> str:
+        return f"{self.name}:line {line}" if self.is_csv else f"{self.name}:row {line}"
 
 
 def base_name(filename: str) -> str:
@@ -66,9 +67,10 @@ def read_upload(data: bytes, *, filename: str, content_type: str, max_title_rows
         skip = max(skip + 1, table.header_line)
         table = read(skip)
     if not is_csv:
-        return Upload(name, False, table, tuple(titles), _cells_as_csv)
+        return Upload(name, False, table, tuple(titles), _cells_as_csv, lambda _line: b"")
     codec = table.encoding.codec if table.encoding is not None else "utf-8"
-    return Upload(name, True, table, tuple(titles), _CsvLines(data, codec).record_of)
+    lines = _CsvLines(data, codec)
+    return Upload(name, True, table, tuple(titles), lines.record_of, lines.tail)
 
 
 def _is_csv(name: str, content_type: str, data: bytes) -> bool:
@@ -83,6 +85,11 @@ def _is_csv(name: str, content_type: str, data: bytes) -> bool:
     if "csv" in media or media.startswith("text/"):
         return True
     return not data.startswith(_WORKBOOK_MAGIC)
+
+
+def span(row: Row) -> int:
+    """How many physical lines a row takes: quoted cells may hold line breaks."""
+    return 1 + sum(len(_LINE_BREAK.findall(cell)) for cell in row.cells)
 
 
 def _cells_as_csv(row: Row) -> bytes:
@@ -115,7 +122,9 @@ class _CsvLines:
         if position < len(content):
             self._lines.append((encode(content[position:]), b""))
 
+    def tail(self, line: int) -> bytes:
+        return b"".join(content + brk for content, brk in self._lines[line - 1 :])
+
     def record_of(self, row: Row) -> bytes:
-        span = 1 + sum(len(_LINE_BREAK.findall(cell)) for cell in row.cells)
-        lines = self._lines[row.line - 1 : row.line - 1 + span]
+        lines = self._lines[row.line - 1 : row.line - 1 + span(row)]
         return b"".join(content + brk for content, brk in lines[:-1]) + (lines[-1][0] if lines else b"")

@@ -288,7 +288,7 @@ def _opening(reader: RowReader, simple: Payload) -> list[Payload]:
     deal_codes = per_section(
         reader, "UNIFIED_DEAL_CODES", count, lambda v: deal_code(reader, "UNIFIED_DEAL_CODES", v)
     )
-    bidders = per_section(reader, "BIDDER_COUNT", count, lambda v: reader.count("BIDDER_COUNT", value=v))
+    bidders = per_section(reader, "BIDDER_COUNT", count, lambda v: reader.count("BIDDER_COUNT", v))
     return [
         compact({**simple, "bid_section_code": code, "unified_deal_code": deal, "bidder_count": bidder_count})
         for code, deal, bidder_count in zip(codes, deal_codes, bidders, strict=True)

@@ -41,7 +41,8 @@ from adapters.base import NormalizedRecord, RawItem, RejectedItem, invalid, reas
 from adapters.credit_headers import template_columns
 from adapters.credit_lists import blacklist_payload, repair_payload
 from adapters.credit_publicity import license_payload, penalty_payload
-from adapters.row_fields import RowFields, finished_record
+from adapters.row_fields import RowFields
+from adapters.row_records import finished_record
 from adapters.row_upload import RowSource
 from schemas.regions import RegionTable
 

@@ -31,7 +31,8 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.credit_publicity import VERSION_FIELDS
-from adapters.row_fields import RowFields, compact
+from adapters.row_fields import RowFields
+from adapters.row_records import compact
 
 LIST_CATEGORIES = {
     "8": "失信黑名单",

@@ -24,7 +24,8 @@ import re
 from datetime import date
 from typing import Any
 
-from adapters.row_fields import RowFields, add_months, compact, is_id_card_type
+from adapters.row_fields import RowFields
+from adapters.row_records import add_months, compact, is_id_card_type
 
 PUBLICITY_MINIMUM_MONTHS = 3
 PUBLICITY_MAXIMUM_MONTHS = 36

@@ -10,24 +10,26 @@ warnings become record warnings. The adapter's own codes are `<area>.<reason>`:
 - `missing_field`: a required field is absent or blank;
 - `field_type`: a value is neither text nor an integer (a list, an object, a float amount…);
 - `too_long` / `bad_code`: a name over 500 characters, a code with control characters or over 100;
-- `bad_value`: a value outside the field's vocabulary;
+- `bad_value`: a value outside the field's vocabulary, or a year outside 1000-2999;
+- `date_order`: a date before the one it must follow (a validity ending before it starts);
 - `no_data_timestamp`: no version field (DATA_TIMESTAMP, VERSIONNUMBER, …).
+
+The mappings add `no_jurisdiction` (no region field for the record); the splitter
+(`adapters.row_upload`) adds `unknown_dataset` and `dataset_mismatch`.
 """
 
 from __future__ import annotations
 
-import calendar
-import hashlib
-import hmac
 import re
-from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from adapters.base import NormalizedRecord, reason
+from adapters.base import reason
 from adapters.normalize import clean_code, clean_text, detect_mojibake, to_date, to_rfc3339, to_yuan
 from adapters.tabular import find_mojibake
-from schemas.errors import AdapterError, RecordInvalidError
+from schemas.errors import AdapterError
 from schemas.identifiers import (
     Finding,
     check_id_card,
@@ -37,7 +39,6 @@ from schemas.identifiers import (
     check_uscc,
 )
 from schemas.regions import RegionTable
-from schemas.registry import jurisdiction_of, validate_payload
 
 MAX_NAME = 500
 MAX_CODE = 100
@@ -50,37 +51,35 @@ _EPOCH_MS_RANGE = (946_684_800_000, 4_102_444_800_000)
 
 
 def is_mojibake(text: str) -> bool:
-    """Both heuristics: each catches misreadings the other lets through."""
+    """Both heuristics: each catches misreadings the other lets through. Callers check the text as
+    received too: cleaning removes characters (soft hyphens, C1 controls) that betray a misreading."""
+    if text.isascii():  # the one ASCII trace of a failed decoding is a run of question marks
+        return "????" in text
     return find_mojibake(text) is not None or detect_mojibake(text)
+
+
+def _garbled(received: str | None, cleaned: str) -> bool:
+    return is_mojibake(cleaned) or (received is not None and received != cleaned and is_mojibake(received))
+
+
+# Identifier checks are pure functions of the code and the region table, and the same authorities,
+# enterprises and regions recur row after row.
+@lru_cache(maxsize=65_536)
+def _findings(kind: str, code: str, regions: RegionTable | None) -> tuple[Finding, ...]:
+    checks: dict[str, Callable[[str], list[Finding]]] = {
+        "uscc": lambda value: check_uscc(value, regions),
+        "org_code": check_org_code,
+        "id_card": lambda value: check_id_card(value, regions),
+        "invest_project_code": lambda value: check_invest_project_code(value, regions),
+        "region": lambda value: check_region_code(value, regions),
+    }
+    return tuple(checks[kind](code))
 
 
 def is_personal_id_field(name: str) -> bool:
     """证件号码 columns (XK_FR_ZJHM, CF_XDR_ZJHM, IDCARD …), whatever the source calls them."""
     upper = name.upper()
     return upper.endswith("ZJHM") or "IDCARD" in upper or "ID_CARD" in upper or "证件号码" in name
-
-
-def compact(**values: Any) -> dict[str, Any]:
-    """A payload without its absent fields: optional means omitted, never null."""
-    return {name: value for name, value in values.items() if value is not None}
-
-
-def is_id_card_type(document_type: str | None) -> bool:
-    """证件类型 naming a 居民身份证, or none given (the number is then read as one)."""
-    return document_type is None or "身份证" in document_type
-
-
-def keyed_person_id(key: bytes, id_number: str) -> str:
-    """ "hmac-sha256:<hex>" over the upper-cased, space-free ID number (schemas.base.KeyedHash)."""
-    normalized = clean_code(id_number, keep_hyphens=False)
-    return "hmac-sha256:" + hmac.new(key, normalized.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def add_months(day: date, months: int) -> date:
-    """Calendar arithmetic for publicity windows: a month end clamps (2024-02-29 + 12 → 2025-02-28)."""
-    year, month_index = divmod(day.year * 12 + day.month - 1 + months, 12)
-    last_day = calendar.monthrange(year, month_index + 1)[1]
-    return date(year, month_index + 1, min(day.day, last_day))
 
 
 class RowFields:
@@ -151,7 +150,7 @@ class RowFields:
             if required:
                 self._missing(name, required)
             return None
-        if is_mojibake(cleaned):
+        if _garbled(value, cleaned):
             self.problem("encoding.mojibake", "text reads as decoded with the wrong charset", name)
             return None
         if len(cleaned) > limit:
@@ -169,7 +168,7 @@ class RowFields:
         if not _CODE_CHARS.fullmatch(cleaned) or len(cleaned) > MAX_CODE:
             self.problem(self.own("bad_code"), f"a code is 1-{MAX_CODE} printable characters", name)
             return None
-        if is_mojibake(cleaned):
+        if _garbled(value, cleaned):
             self.problem("encoding.mojibake", "code reads as decoded with the wrong charset", name)
             return None
         return cleaned
@@ -211,7 +210,10 @@ class RowFields:
         if isinstance(value, float):
             self.problem("normalize.money.type", "amounts must be given as text or integers", name)
             return None
-        return self._converted(name, "", lambda text: to_yuan(text, "万元", pointer=f"/{name}"))
+        money: dict[str, str] | None = self._converted(
+            name, "", lambda text: to_yuan(text, "万元", pointer=f"/{name}")
+        )
+        return money
 
     def epoch_ms(self, name: str) -> str | None:
         value = self.code(name)
@@ -245,37 +247,33 @@ class RowFields:
         try:
             return convert(value)
         except AdapterError as error:
-            self.reasons.extend(error.details)  # type: ignore[arg-type]
+            self.reasons.extend(error.details)
             return None
 
     # --- identifiers -------------------------------------------------------------------------
 
     def uscc(self, name: str, *, required: str = "") -> str | None:
-        return self._identifier(
-            name, required, lambda code: check_uscc(code, self.regions), keep_hyphens=False
-        )
+        return self._identifier(name, required, "uscc", keep_hyphens=False)
 
     def org_code(self, name: str) -> str | None:
         """组织机构代码 in the hyphenated form XXXXXXXX-X, so that every source spells it alike."""
-        code = self._identifier(name, "", check_org_code, keep_hyphens=False)
+        code = self._identifier(name, "", "org_code", keep_hyphens=False)
         return None if code is None else f"{code[:8]}-{code[8:]}"
 
     def id_card(self, name: str, *, required: str = "") -> str | None:
-        return self._identifier(
-            name, required, lambda code: check_id_card(code, self.regions), keep_hyphens=False
-        )
+        return self._identifier(name, required, "id_card", keep_hyphens=False)
 
     def invest_project_code(self, name: str) -> str | None:
-        return self._identifier(name, "", lambda code: check_invest_project_code(code, self.regions))
+        return self._identifier(name, "", "invest_project_code")
 
     def region(self, name: str, *, required: str = "") -> str | None:
-        return self._identifier(name, required, lambda code: check_region_code(code, self.regions))
+        return self._identifier(name, required, "region")
 
     def _identifier(
         self,
         name: str,
         required: str,
-        check: Callable[[str], Iterable[Finding]],
+        kind: str,
         *,
         keep_hyphens: bool = True,
     ) -> str | None:
@@ -283,7 +281,7 @@ class RowFields:
         if code is None:
             return None
         failed = False
-        for finding in check(code):
+        for finding in _findings(kind, code, self.regions):
             if finding.severity == "error":
                 self.problem(finding.code, finding.message, name)
                 failed = True
@@ -304,30 +302,3 @@ class RowFields:
             if text is not None:
                 kept[name] = text
         return kept
-
-
-def finished_record(
-    record_type: str, payload: dict[str, Any], fields: RowFields, *, ref: str
-) -> NormalizedRecord:
-    """The record once every field was read: refused with all reasons, or validated and located.
-
-    The schema check runs here too, so that no adapter ever hands out a payload the gateway would
-    refuse; its details point into the payload rather than the source row.
-    """
-    if fields.reasons:
-        raise fields.refuse(f"{record_type} row refused: {len(fields.reasons)} problem(s)")
-    if "extensions" not in payload and (extensions := fields.extensions()):
-        payload["extensions"] = extensions
-    if fields.reasons:
-        raise fields.refuse(f"{record_type} row refused: {len(fields.reasons)} problem(s)")
-    try:
-        validate_payload(record_type, payload)
-    except RecordInvalidError as error:
-        raise AdapterError(f"{record_type} row refused: {error.message}", details=error.details) from None
-    jurisdiction = jurisdiction_of(record_type, payload)
-    if jurisdiction is None:  # every mapping requires a region field; this guards a mapping mistake
-        raise AdapterError(
-            f"{record_type} row refused: no jurisdiction",
-            details=[reason(fields.own("no_jurisdiction"), "no region code for the record", "")],
-        )
-    return NormalizedRecord(record_type, jurisdiction, payload, ref, tuple(fields.warnings))

@@ -1,10 +1,11 @@
-"""Datasets of the bidding and result stage: bidder list, candidates, result notice.
+"""Datasets of the bidding and result stage: bidder list and result notice.
 
 | dataset | record type |
 | --- | --- |
 | GCJS_TENDER_LIST | `tender.bid`, one per bidder row, with the bid-file fingerprint |
-| GCJS_WIN_CANDIDATE | `tender.candidate`, one per section, candidates by WIN_CANDIDATE_ORDER |
 | GCJS_RESULT_NOTICE | `tender.award`, one per section |
+
+The candidates (GCJS_WIN_CANDIDATE) are in `adapters.tender_candidates`.
 
 Prices (BID_PRICE, EVALUATION_PRICE, WIN_PRICE, BID_AMOUNT) are in 万元 in the national datasets;
 a `<FIELD>_UNIT` or PRICE_UNIT field of the row overrides that, and a currency other than 人民币
@@ -15,15 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
 from typing import Any
 
-from adapters.base import NormalizedRecord, RawItem, invalid, reason
+from adapters.base import NormalizedRecord, RawItem
 from adapters.tender_reader import BAD_VALUE, RowReader, compact
-from adapters.tender_record import ROWS_KEY, SECTION_KEY, Options, finish, header, require, version_number
+from adapters.tender_record import Options, finish, header, require
 
 _MEMBER_SEPARATORS = re.compile(r"[,;，；、]+")
-_CURRENCIES = ("PRICE_CURRENCY", "BID_CURRENCY")
+CURRENCIES = ("PRICE_CURRENCY", "BID_CURRENCY")
 
 
 def single_section(reader: RowReader) -> str | None:
@@ -67,7 +67,7 @@ def map_bid(item: RawItem, options: Options) -> list[NormalizedRecord]:
         is_commit_margin=reader.flag("IS_COMMIT_MARGIN"),
         margin_receive_time=reader.time("MARGIN_RECEIVE_TIME"),
         price_form_code=reader.code("PRICE_FORM_CODE"),
-        bid_price=reader.money("BID_PRICE", default_unit="万元", currencies=_CURRENCIES),
+        bid_price=reader.money("BID_PRICE", default_unit="万元", currencies=CURRENCIES),
         other_bid_price=reader.text("OTHER_BID_PRICE"),
         time_limit=reader.text("TIME_LIMIT"),
         is_review_shortlisted=reader.flag("IS_REVIEW_SHORTLISTED"),
@@ -159,7 +159,7 @@ def map_award(item: RawItem, options: Options) -> list[NormalizedRecord]:
             default_role="中标人",
             required=True,
         ),
-        bid_amount=reader.money("BID_AMOUNT", default_unit="万元", currencies=_CURRENCIES),
+        bid_amount=reader.money("BID_AMOUNT", default_unit="万元", currencies=CURRENCIES),
         rate=reader.decimal("RATE", percent=True),
         other_win_price=reader.text("OTHER_WIN_PRICE"),
         tender_code=reader.code("TENDER_CODE"),
@@ -173,150 +173,3 @@ def map_award(item: RawItem, options: Options) -> list[NormalizedRecord]:
         region_code=reader.region("REGION_CODE"),
     )
     return finish("tender.award", [payload], [reader], item)
-
-
-# --- candidates -------------------------------------------------------------------------------
-
-# Fields that describe the publication, not a candidate: every row of a section must agree on them.
-_SHARED_FIELDS = (
-    "tender_project_code",
-    "unified_deal_code",
-    "notice_name",
-    "notice_content",
-    "notice_send_time",
-    "publicity_start_time",
-    "publicity_end_time",
-    "url",
-    "region_code",
-    "platform_code",
-)
-
-
-def map_candidates(item: RawItem, options: Options) -> list[NormalizedRecord]:
-    grouped = ROWS_KEY in item.row
-    rows = item.row[ROWS_KEY] if grouped else [item.row]
-    if not isinstance(rows, list) or not rows or not all(_is_row(row) for row in rows):
-        raise invalid(
-            f"{item.dataset} item {item.ref} refused",
-            reason("tender.bad_shape", "the candidate rows are not a list of records", f"/{ROWS_KEY}"),
-        )
-    readers = [options.reader(row, f"/{index}" if grouped else "") for index, row in enumerate(rows)]
-    section = item.row.get(SECTION_KEY)
-    shared: dict[str, Any] = {}
-    candidates: list[tuple[int, dict[str, Any], RowReader]] = []
-    stamps: list[str] = []
-    for reader in readers:
-        row_shared, stamp = _publication(reader, item)
-        if stamp is not None:
-            stamps.append(stamp)
-        _merge(shared, row_shared, reader)
-        sections = reader.codes("BID_SECTION_CODE") or reader.codes("BID_SECTION_CODES") or []
-        if not isinstance(section, str):
-            section = sections[0] if len(sections) == 1 else None
-        if section not in sections:
-            reader.fail(
-                "BID_SECTION_CODE",
-                "tender.multiple_sections" if sections else "tender.missing_field",
-                "each candidate row names the one section it belongs to",
-            )
-        candidate = _candidate(reader)
-        if candidate is not None:
-            candidates.append((candidate["order"], candidate, reader))
-    if not stamps:
-        stamp = version_number(readers[0], item)
-        stamps = [stamp] if stamp else []
-    _check_orders(candidates)
-    candidates.sort(key=lambda entry: entry[0])
-    payload = compact(
-        data_timestamp=max(stamps) if stamps else None,
-        bid_section_code=section if isinstance(section, str) else None,
-        candidates=[candidate for _, candidate, _ in candidates] or None,
-        **shared,
-    )
-    require(readers[0], "NOTICE_SEND_TIME", payload.get("notice_send_time"))
-    require(readers[0], "TENDER_PROJECT_CODE", payload.get("tender_project_code"))
-    extensions = _extensions([reader for _, _, reader in candidates] or readers)
-    return finish("tender.candidate", [payload], readers, item, extensions=extensions)
-
-
-def _is_row(row: object) -> bool:
-    return isinstance(row, Mapping) and all(isinstance(key, str) for key in row)
-
-
-def _publication(reader: RowReader, item: RawItem) -> tuple[dict[str, Any], str | None]:
-    values = compact(
-        tender_project_code=reader.code("TENDER_PROJECT_CODE"),
-        unified_deal_code=reader.deal_code("UNIFIED_DEAL_CODE"),
-        notice_name=reader.text("NOTICE_NAME"),
-        notice_content=reader.text("NOTICE_CONTENT", multiline=True),
-        notice_send_time=reader.time("NOTICE_SEND_TIME"),
-        publicity_start_time=reader.time("PUBLICITY_START_TIME"),
-        publicity_end_time=reader.time("PUBLICITY_END_TIME"),
-        url=reader.url("URL"),
-        region_code=reader.region("REGION_CODE"),
-        platform_code=reader.code("PLATFORM_CODE"),
-    )
-    return values, reader.time("DATA_TIMESTAMP")
-
-
-def _merge(shared: dict[str, Any], values: dict[str, Any], reader: RowReader) -> None:
-    for key in _SHARED_FIELDS:
-        if key not in values:
-            continue
-        if key in shared and shared[key] != values[key]:
-            reader.fail(
-                key.upper(), "tender.inconsistent_rows", f"rows of one section disagree on {key.upper()}"
-            )
-        shared.setdefault(key, values[key])
-
-
-def _candidate(reader: RowReader) -> dict[str, Any] | None:
-    candidate = compact(
-        order=reader.count("WIN_CANDIDATE_ORDER", required=True, minimum=1),
-        candidate=reader.party(
-            name="WIN_CANDIDATE_NAME",
-            code="WIN_CANDIDATE_CODE",
-            code_types=("WIN_CANDIDATE_CODE_TYPE", "BIDDER_CODE_TYPE"),
-            role="BIDDER_ROLE",
-            region="BIDDER_REGION_CODE",
-            default_role="投标人",
-            required=True,
-        ),
-        is_float_rate=reader.flag("IS_FLOAT_RATE"),
-        rate=reader.decimal("RATE", percent=True),
-        bid_price=reader.money("BID_PRICE", default_unit="万元", currencies=_CURRENCIES),
-        evaluation_price=reader.money("EVALUATION_PRICE", default_unit="万元", currencies=_CURRENCIES),
-        win_price=reader.money("WIN_PRICE", default_unit="万元", currencies=_CURRENCIES),
-        other_bid_price=reader.text("OTHER_BID_PRICE"),
-        evaluation_result=reader.text("EVALUATION_RESULT"),
-        evaluation_status=reader.code("EVALUATION_STATUS"),
-        quality=reader.text("QUALITY"),
-        qualification=reader.text("WIN_CANDIDATE_QUALIFICATION"),
-        pm_name=reader.text("PM_NAME"),
-        pm_code=reader.code("PM_CODE"),
-        pm_certificates=reader.text("PM_CERTIFICATES"),
-        time_limit=reader.text("TIME_LIMIT"),
-    )
-    return candidate if "order" in candidate and "candidate" in candidate else None
-
-
-def _check_orders(candidates: list[tuple[int, dict[str, Any], RowReader]]) -> None:
-    seen: set[int] = set()
-    for order, _, reader in candidates:
-        if order in seen:
-            reader.fail(
-                "WIN_CANDIDATE_ORDER", "tender.duplicate_candidate_order", "two candidates share this rank"
-            )
-        seen.add(order)
-
-
-def _extensions(readers: list[RowReader]) -> dict[str, Any]:
-    """Leftover fields: once when every row agrees, else per candidate (in candidate order)."""
-    leftovers = [reader.leftovers() for reader in readers]
-    keys = list(dict.fromkeys(key for fields in leftovers for key in fields))
-    agreed = {key for key in keys if all(fields.get(key) == leftovers[0].get(key) for fields in leftovers)}
-    extensions: dict[str, Any] = {key: leftovers[0][key] for key in keys if key in agreed}
-    per_row = [{key: value for key, value in fields.items() if key not in agreed} for fields in leftovers]
-    if any(per_row):
-        extensions["CANDIDATE_FIELDS"] = per_row
-    return extensions

@@ -5,7 +5,8 @@
 - JSON (the first non-blank byte is `{`): the JSON variant of `adapters.xml_source`;
 - a SOAP 1.1 envelope (the first element is `Envelope`): one `receiveInfo` call (`adapters.soap`),
   whose items take the call's SERIALNUMBER as their ref and its VERSIONNUMBER as the version of
-  rows without DATA_TIMESTAMP;
+  rows without DATA_TIMESTAMP. Their raw bytes are the call written again without its appKey, so
+  that a sender's secret never reaches quarantine or the record store;
 - any other XML: one dataset object, a dataset of RECORD/ROW rows, or a `<DATASETS>` batch, in
   any encoding the document declares (GBK files say so in their XML declaration).
 
@@ -22,7 +23,7 @@ ranking of a section.
 | GCJS_TENDER_NOTICE | `tender.notice` | tender_mapping |
 | GCJS_OPENING_RECORD | `tender.opening`, one per section | tender_mapping |
 | GCJS_TENDER_LIST | `tender.bid`, one per bidder | tender_bid_mapping |
-| GCJS_WIN_CANDIDATE | `tender.candidate`, one per section | tender_bid_mapping |
+| GCJS_WIN_CANDIDATE | `tender.candidate`, one per section | tender_candidates |
 | GCJS_RESULT_NOTICE | `tender.award` | tender_bid_mapping |
 | GCJS_CONTRACT_PERFORMANCE | `contract` | tender_mapping |
 | GCJS_EXCEPTION_REPORT, WEB_UNICODE_RECORD | refused: `tender.unsupported_dataset` | |
@@ -36,8 +37,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from adapters.base import NormalizedRecord, RawItem, RejectedItem, invalid, reason
-from adapters.soap import parse_receive_info
-from adapters.tender_bid_mapping import map_award, map_bid, map_candidates
+from adapters.soap import ReceiveInfoCall, build_receive_info_request, parse_receive_info
+from adapters.tender_bid_mapping import map_award, map_bid
+from adapters.tender_candidates import map_candidates
 from adapters.tender_mapping import map_contract, map_notice, map_opening, map_section, map_tender_project
 from adapters.tender_reader import RowReader
 from adapters.tender_record import CALL_KEY, ROWS_KEY, SECTION_KEY, Options
@@ -47,6 +49,7 @@ from schemas.regions import RegionTable
 NAME = "tender-platform"
 VERSION = "1"
 CANDIDATE_DATASET = "GCJS_WIN_CANDIDATE"
+MIN_KEY_BYTES = 16
 
 Mapper = Callable[[RawItem, Options], list[NormalizedRecord]]
 MAPPERS: Mapping[str, Mapper] = {
@@ -70,8 +73,11 @@ _SNIFF_BYTES = 4096
 
 
 class TenderPlatformAdapter:
-    """`id_hash_key` pseudonymises personal ID numbers (without it they are left out, with a
-    warning); `regions` turns region codes missing from the dated table into warnings."""
+    """`id_key` is the federation's pseudonymisation key: personal ID numbers leave only as
+    "hmac-sha256:<hex>" (without a key they are left out, with a warning). `regions` turns
+    well-formed region codes missing from the dated GB/T 2260 table into warnings. A node builds
+    its own: `TenderPlatformAdapter(id_key=key, regions=RegionTable.load(...))`; `ADAPTER` has
+    neither, so that nothing personal can leave it under a key known to everyone."""
 
     name = NAME
     version = VERSION
@@ -79,11 +85,13 @@ class TenderPlatformAdapter:
     def __init__(
         self,
         *,
-        id_hash_key: bytes | None = None,
+        id_key: bytes | None = None,
         regions: RegionTable | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
-        self._options = Options(regions=regions, id_hash_key=id_hash_key)
+        if id_key is not None and (not isinstance(id_key, bytes) or len(id_key) < MIN_KEY_BYTES):
+            raise ValueError(f"id_key is the pseudonymisation key: at least {MIN_KEY_BYTES} bytes")
+        self._options = Options(regions=regions, id_key=id_key)
         self._max_bytes = max_bytes
 
     def split(
@@ -102,7 +110,7 @@ class TenderPlatformAdapter:
                 "PLATID": call.plat_id,
             }
             pairs = [(call.dataset_code, row) for row in call.rows]
-            yield from _items(pairs, data, call.serial_number, call=params, bare_ref=True)
+            yield from _items(pairs, _without_app_key(call), call.serial_number, call=params, bare_ref=True)
         else:
             # Read to the end first: a document that breaks off is refused whole, not in part.
             pairs = list(iter_datasets(io.BytesIO(data), max_bytes=self._max_bytes))
@@ -127,12 +135,26 @@ class TenderPlatformAdapter:
 
 
 def sniff(data: bytes) -> str:
-    """ "json", "soap" or "xml", from the first bytes."""
+    """`json`, `soap` or `xml`, from the first bytes."""
     head = data[:_SNIFF_BYTES].removeprefix(b"\xef\xbb\xbf").lstrip()
     if head[:1] == b"{":
         return "json"
     first = _FIRST_ELEMENT.search(head)
     return "soap" if first is not None and first.group(1) == b"Envelope" else "xml"
+
+
+def _without_app_key(call: ReceiveInfoCall) -> bytes:
+    return build_receive_info_request(
+        app_id=call.app_id,
+        app_key="",
+        serial_number=call.serial_number,
+        dataset_code=call.dataset_code,
+        xml_content=call.xml_content,
+        request_time=call.request_time,
+        version_number=call.version_number,
+        plat_id=call.plat_id,
+        credit_code=call.credit_code,
+    )
 
 
 def _items(

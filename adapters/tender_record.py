@@ -10,7 +10,7 @@ with every problem found.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.base import NormalizedRecord, RawItem, invalid, reason
@@ -29,10 +29,10 @@ SECTION_KEY = "@section"  # the section a group of rows was gathered for
 @dataclass(frozen=True)
 class Options:
     regions: RegionTable | None = None
-    id_hash_key: bytes | None = None
+    id_key: bytes | None = field(default=None, repr=False)
 
     def reader(self, row: Mapping[str, Any], pointer: str = "") -> RowReader:
-        return RowReader(row, pointer=pointer, regions=self.regions, id_hash_key=self.id_hash_key)
+        return RowReader(row, pointer=pointer, regions=self.regions, id_key=self.id_key)
 
 
 def call_of(item: RawItem) -> Mapping[str, str]:

@@ -52,6 +52,19 @@ class FederationSettings(BaseModel):
     refresh_interval: timedelta = timedelta(minutes=15)
 
 
+# Public on purpose, like the adapters' development key: hashes made with it identify nobody real.
+DEV_ID_HASH_KEY = "ggzy-gateway development pseudonymisation key; never use in production"
+MIN_ID_HASH_KEY_BYTES = 16
+
+
+class AdapterSettings(BaseModel):
+    # HMAC-SHA256 key for personal ID numbers ("hmac-sha256:<hex>"): shared by every node of a federation,
+    # so one person gets one pseudonym everywhere. The development default is refused in prod.
+    id_hash_key: SecretStr = SecretStr(DEV_ID_HASH_KEY)
+    # The county-center column mapping document (adapters.county_center_mapping).
+    county_mapping_path: Path = CONFIG_DIR / "mappings" / "county-center.json"
+
+
 class NodeSettings(BaseModel):
     id: str = "530000"
     name: str = "ggzy-node"
@@ -69,6 +82,7 @@ class Settings(BaseSettings):
     signing: SigningSettings = Field(default_factory=SigningSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     federation: FederationSettings = Field(default_factory=FederationSettings)
+    adapters: AdapterSettings = Field(default_factory=AdapterSettings)
     max_body_bytes: int = 64 * 1024 * 1024
     max_batch_records: int = 50_000
     log_json: bool = False
@@ -80,6 +94,10 @@ class Settings(BaseSettings):
                 raise ValueError("auth.allow_anonymous_read is for dev and test only")
             if not self.db.url:
                 raise ValueError("db.url must be set in prod (the SQLite default is for dev and test)")
+            key = self.adapters.id_hash_key.get_secret_value()
+            if key == DEV_ID_HASH_KEY or len(key.encode()) < MIN_ID_HASH_KEY_BYTES:
+                raise ValueError(f"adapters.id_hash_key must be this federation's own key (at least "
+                                 f"{MIN_ID_HASH_KEY_BYTES} bytes) in prod; the default is for dev and test")
         return self
 
     @property

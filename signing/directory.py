@@ -36,7 +36,7 @@ from signing.jws import sign_detached, verify_detached
 from signing.keys import Keyring, PublicKey, SigningKey, TrustedKey
 
 __all__ = [
-    "DIRECTORY_TYP", "DIRECTORY_VERSION", "Department", "Directory", "DirectoryError",
+    "DIRECTORY_TYP", "DIRECTORY_VERSION", "ISSUED_AT_LEEWAY", "Department", "Directory", "DirectoryError",
     "DirectoryExpiredError", "DirectoryNotYetValidError", "DirectorySignatureError", "NodeEntry",
     "RevokedKey", "UnknownNodeError", "UntrustedDirectoryError", "check_document", "rfc3339",
     "sign_directory", "verify_directory",

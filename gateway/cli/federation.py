@@ -18,6 +18,7 @@ from gateway.services import federation_draft as drafts
 from gateway.services.federation import (
     DirectoryFetchError,
     directory_file,
+    fetcher,
     parse_directory,
     pin_root,
     pinned_root,
@@ -173,21 +174,10 @@ def fetch(
     if not origin:
         typer.echo("error: no --source and no GATEWAY_FEDERATION__DIRECTORY_URL", err=True)
         raise typer.Exit(2)
-    outcome = refresh_directory(settings, lambda: _download(origin), datetime.now(UTC))
+    outcome = refresh_directory(settings, fetcher(origin), datetime.now(UTC))
     typer.echo(outcome.describe())
     if not outcome.ok:
         raise typer.Exit(1)
-
-
-def _download(origin: str) -> bytes:
-    if not origin.startswith(("http://", "https://")):
-        return _read(Path(origin))
-    try:
-        response = httpx.get(origin, timeout=30, follow_redirects=False)
-        response.raise_for_status()
-    except httpx.HTTPError as exc:
-        raise DirectoryFetchError(f"cannot fetch {origin}: {exc}") from exc
-    return response.content
 
 
 def _read(path: Path) -> bytes:

@@ -15,10 +15,11 @@ def render_directory(directory: Directory, *, now: datetime) -> str:
         f"signed by {directory.document['sig']['kid']} ({directory.document['sig']['alg']})  verified",
         "",
         f"nodes ({len(directory.nodes)}):",
-        f"  {'id':<8}{'parent':<8}{'name':<24}endpoint",
+        f"  {'id':<8}{'parent':<8}{'endpoint':<32} name",
     ]
     for node in directory.nodes.values():
-        lines.append(f"  {node.id:<8}{node.parent or '-':<8}{node.name:<24}{node.endpoint}")
+        # Names go last: CJK characters are two columns wide and would break the alignment.
+        lines.append(f"  {node.id:<8}{node.parent or '-':<8}{node.endpoint:<32} {node.name}")
         for trusted in node.keys:
             lines.append(f"      key {trusted.key.kid} {trusted.key.alg:<5} {_window(trusted)}  "
                          f"{_state(directory, trusted, now)}")
@@ -26,7 +27,7 @@ def render_directory(directory: Directory, *, now: datetime) -> str:
     lines += [f"  {item.kid}  {rfc3339(item.revoked_at)}  {item.reason}"
               for item in directory.revoked.values()]
     lines += ["", f"departments ({len(directory.departments)}):"]
-    lines += [f"  {dep.id:<20}{dep.jurisdiction:<8}{dep.industry:<8}node {dep.node}  {dep.name}"
+    lines += [f"  {dep.id:<20}{dep.jurisdiction:<8}node {dep.node}  {dep.industry}  {dep.name}"
               for dep in directory.departments]
     return "\n".join(lines)
 

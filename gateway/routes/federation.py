@@ -14,8 +14,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from gateway.deps import NowDep, SettingsDep
+from gateway.deps import DbDep, NodeDep, NowDep, SettingsDep
 from gateway.services.federation import HeldDirectory
+from gateway.services.peer_auth import MAX_PEER_TOKEN_TTL, PeerPrincipal, authenticate_peer
+from gateway.store.repositories.federation import SeenTokenRepository
 
 router = APIRouter(prefix="/api/v1/federation", tags=["federation"])
 
@@ -30,6 +32,22 @@ def get_held_directory(request: Request, settings: SettingsDep) -> HeldDirectory
 
 
 HeldDirectoryDep = Annotated[HeldDirectory, Depends(get_held_directory)]
+
+
+def get_peer(request: Request, held: HeldDirectoryDep, db: DbDep, node: NodeDep, now: NowDep,
+             settings: SettingsDep) -> PeerPrincipal:
+    """The calling peer node, for routes only peers may use (the token's jti is kept in this request's
+    transaction, so a request that fails leaves the token unused)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    principal = authenticate_peer(
+        held.current(now), token.strip() if scheme.lower() == "bearer" else None, receiver_id=node.node_id,
+        now=now, replay_guard=SeenTokenRepository(db),
+        max_ttl=min(settings.auth.peer_token_max_ttl, MAX_PEER_TOKEN_TTL))
+    request.state.peer = principal
+    return principal
+
+
+PeerDep = Annotated[PeerPrincipal, Depends(get_peer)]
 
 
 @router.get("/directory", response_class=Response, responses={200: {"content": {"application/json": {}}}})

@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import httpx
 import orjson
 
 from config.settings import Settings
@@ -189,6 +190,25 @@ def refresh_directory(settings: Settings, fetch: Callable[[], bytes], now: datet
         write_atomically(directory_file(settings), data)
         return RefreshOutcome("accepted", candidate)
     return RefreshOutcome("unchanged", current or candidate)
+
+
+def fetcher(origin: str, *, timeout: float = 30.0) -> Callable[[], bytes]:
+    """A `fetch` for `refresh_directory`: GET an http(s) URL (no redirects), or read a local file."""
+
+    def fetch() -> bytes:
+        if not origin.startswith(("http://", "https://")):
+            try:
+                return Path(origin).read_bytes()
+            except OSError as exc:
+                raise DirectoryFetchError(f"cannot read {origin}: {exc.strerror}") from exc
+        try:
+            response = httpx.get(origin, timeout=timeout, follow_redirects=False)
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise DirectoryFetchError(f"cannot fetch {origin}: {exc}") from exc
+        return response.content
+
+    return fetch
 
 
 def write_atomically(path: Path, data: bytes) -> None:

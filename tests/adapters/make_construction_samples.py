@@ -88,26 +88,78 @@ class Enterprise:
 _LLC = "有限责任公司（自然人投资或控股）"
 _STATE = "有限责任公司（国有独资）"
 ENTERPRISES: tuple[Enterprise, ...] = (
-    Enterprise("dianjian", "云南滇建第一建设有限公司", "530102", "21652017", "刘建国", _STATE, "五华区人民西路218号"),
-    Enterprise("guandu", "昆明官渡市政工程有限公司", "530111", "21970341", "王志强", _LLC, "官渡区关上中路56号"),
-    Enterprise("xishan", "云南西山路桥建设集团有限公司", "530112", "29108765", "李春华", _LLC, "西山区滇池路1120号"),
-    Enterprise("chenggong", "昆明呈贡城投建设工程有限公司", "530114", "MA6K3T9B", "赵明", _STATE, "呈贡区春融街88号"),
-    Enterprise("ludian", "云南鲁甸建设工程有限公司", "530621", "MA6N7Q8R", "马永红", _LLC, "鲁甸县文屏镇建设路18号"),
-    Enterprise("xinda", "昭通市昭阳区鑫达建筑劳务有限公司", "530602", "71305428", "陈德明", _LLC, "昭阳区凤凰路72号"),
-    Enterprise("qilin", "曲靖麒麟水利水电工程有限公司", "530302", "21728806", "张卫东", _LLC, "麒麟区寥廓南路305号"),
-    Enterprise("hongta", "玉溪红塔园林绿化工程有限公司", "530402", "75718293", "杨丽", _LLC, "红塔区珊瑚路16号"),
-    Enterprise("yizhou", "楚雄彝州建筑安装工程有限公司", "532301", "21976503", "普国华", _LLC, "楚雄市鹿城南路41号"),
-    Enterprise("cang_er", "大理苍洱建设工程有限公司", "532901", "70983125", "段家旺", _LLC, "大理市下关镇建设路9号"),
-    Enterprise("kaiyuan", "开远城市建设工程有限公司", "532502", "MA6P2W4C", "李家顺", _STATE, "开远市灵泉西路27号"),
-    Enterprise("puer", "云南普洱茶城建筑工程有限公司", "530802", "73807216", "罗应才", _LLC, "思茅区振兴大道133号"),
-    Enterprise("yongchang", "保山永昌建设工程有限公司", "530502", "MA6L8D2F", "杨开林", _LLC, "隆阳区保岫东路66号"),
-    Enterprise("gucheng", "丽江古城建筑工程有限公司", "530702", "21920064", "和志刚", _LLC, "古城区福慧路7号"),
-    Enterprise("jincheng", "四川锦城建设工程有限公司", "510104", "20188932", "周明亮", _LLC, "锦江区东大街下东大街段99号"),
-    Enterprise("nanming", "贵州南明路桥工程有限公司", "520102", "MA6H4E7G", "吴国强", _LLC, "南明区花果园大街18号"),
-    Enterprise("qingxiu", "广西青秀建筑工程有限公司", "450103", "19823746", "黄志勇", _LLC, "青秀区民族大道131号"),
-    Enterprise("yuelu", "湖南岳麓建设集团有限公司", "430104", "18376524", "刘卫平", _LLC, "岳麓区麓山南路32号"),
-    Enterprise("laoshan", "青岛崂山建筑安装工程有限公司", "370212", "16359082", "孙海涛", _LLC, "崂山区香港东路195号"),
-    Enterprise("dongchuan", "云南东川矿山建设工程有限公司", "530113", "MA6Q5R1H", "陈光荣", _LLC, "东川区铜都街道碧谷路12号"),
+    Enterprise(
+        "dianjian", "云南滇建第一建设有限公司", "530102", "21652017", "刘建国", _STATE, "五华区人民西路218号"
+    ),
+    Enterprise(
+        "guandu", "昆明官渡市政工程有限公司", "530111", "21970341", "王志强", _LLC, "官渡区关上中路56号"
+    ),
+    Enterprise(
+        "xishan", "云南西山路桥建设集团有限公司", "530112", "29108765", "李春华", _LLC, "西山区滇池路1120号"
+    ),
+    Enterprise(
+        "chenggong", "昆明呈贡城投建设工程有限公司", "530114", "MA6K3T9B", "赵明", _STATE, "呈贡区春融街88号"
+    ),
+    Enterprise(
+        "ludian", "云南鲁甸建设工程有限公司", "530621", "MA6N7Q8R", "马永红", _LLC, "鲁甸县文屏镇建设路18号"
+    ),
+    Enterprise(
+        "xinda", "昭通市昭阳区鑫达建筑劳务有限公司", "530602", "71305428", "陈德明", _LLC, "昭阳区凤凰路72号"
+    ),
+    Enterprise(
+        "qilin", "曲靖麒麟水利水电工程有限公司", "530302", "21728806", "张卫东", _LLC, "麒麟区寥廓南路305号"
+    ),
+    Enterprise(
+        "hongta", "玉溪红塔园林绿化工程有限公司", "530402", "75718293", "杨丽", _LLC, "红塔区珊瑚路16号"
+    ),
+    Enterprise(
+        "yizhou", "楚雄彝州建筑安装工程有限公司", "532301", "21976503", "普国华", _LLC, "楚雄市鹿城南路41号"
+    ),
+    Enterprise(
+        "cang_er", "大理苍洱建设工程有限公司", "532901", "70983125", "段家旺", _LLC, "大理市下关镇建设路9号"
+    ),
+    Enterprise(
+        "kaiyuan", "开远城市建设工程有限公司", "532502", "MA6P2W4C", "李家顺", _STATE, "开远市灵泉西路27号"
+    ),
+    Enterprise(
+        "puer", "云南普洱茶城建筑工程有限公司", "530802", "73807216", "罗应才", _LLC, "思茅区振兴大道133号"
+    ),
+    Enterprise(
+        "yongchang", "保山永昌建设工程有限公司", "530502", "MA6L8D2F", "杨开林", _LLC, "隆阳区保岫东路66号"
+    ),
+    Enterprise(
+        "gucheng", "丽江古城建筑工程有限公司", "530702", "21920064", "和志刚", _LLC, "古城区福慧路7号"
+    ),
+    Enterprise(
+        "jincheng",
+        "四川锦城建设工程有限公司",
+        "510104",
+        "20188932",
+        "周明亮",
+        _LLC,
+        "锦江区东大街下东大街段99号",
+    ),
+    Enterprise(
+        "nanming", "贵州南明路桥工程有限公司", "520102", "MA6H4E7G", "吴国强", _LLC, "南明区花果园大街18号"
+    ),
+    Enterprise(
+        "qingxiu", "广西青秀建筑工程有限公司", "450103", "19823746", "黄志勇", _LLC, "青秀区民族大道131号"
+    ),
+    Enterprise(
+        "yuelu", "湖南岳麓建设集团有限公司", "430104", "18376524", "刘卫平", _LLC, "岳麓区麓山南路32号"
+    ),
+    Enterprise(
+        "laoshan", "青岛崂山建筑安装工程有限公司", "370212", "16359082", "孙海涛", _LLC, "崂山区香港东路195号"
+    ),
+    Enterprise(
+        "dongchuan",
+        "云南东川矿山建设工程有限公司",
+        "530113",
+        "MA6Q5R1H",
+        "陈光荣",
+        _LLC,
+        "东川区铜都街道碧谷路12号",
+    ),
 )
 BY_KEY = {enterprise.key: enterprise for enterprise in ENTERPRISES}
 
@@ -156,8 +208,13 @@ _QUALIFICATIONS = (
     ("专业承包", "环保工程专业承包三级", "云南省住房和城乡建设厅"),
     ("施工劳务", "施工劳务不分等级", "昆明市住房和城乡建设局"),
 )
-_PROVINCE_AUTHORITY = {"51": "四川省住房和城乡建设厅", "52": "贵州省住房和城乡建设厅", "45": "广西壮族自治区住房和城乡建设厅",
-                       "43": "湖南省住房和城乡建设厅", "37": "山东省住房和城乡建设厅"}
+_PROVINCE_AUTHORITY = {
+    "51": "四川省住房和城乡建设厅",
+    "52": "贵州省住房和城乡建设厅",
+    "45": "广西壮族自治区住房和城乡建设厅",
+    "43": "湖南省住房和城乡建设厅",
+    "37": "山东省住房和城乡建设厅",
+}
 
 
 def qualification_rows() -> list[dict[str, Any]]:
@@ -170,27 +227,49 @@ def qualification_rows() -> list[dict[str, Any]]:
                 authority = _PROVINCE_AUTHORITY[firm.region[:2]]
             issued = date(2021 + index % 4, 1 + index % 12, 1 + (index * 3) % 27)
             expires = date(issued.year + 5, issued.month, issued.day) - timedelta(days=1)
-            rows.append({
-                "QY_ORG_CODE": firm.uscc,
-                "QY_NAME": firm.name,
-                "QY_REGION": firm.region,
-                "APT_TYPE_NAME": kind,
-                "APT_CERTNO": certificate,
-                "APT_NAME": name,
-                "APT_GET_DATE": issued.isoformat(),
-                "APT_EDATE": expires.isoformat(),
-                "APT_GRANT_UNIT": authority,
-                "APT_STATUS": "有效",
-                "DATA_TIMESTAMP": f"2026-11-{10 + index % 9:02d} 08:30:00",
-            })
+            rows.append(
+                {
+                    "QY_ORG_CODE": firm.uscc,
+                    "QY_NAME": firm.name,
+                    "QY_REGION": firm.region,
+                    "APT_TYPE_NAME": kind,
+                    "APT_CERTNO": certificate,
+                    "APT_NAME": name,
+                    "APT_GET_DATE": issued.isoformat(),
+                    "APT_EDATE": expires.isoformat(),
+                    "APT_GRANT_UNIT": authority,
+                    "APT_STATUS": "有效",
+                    "DATA_TIMESTAMP": f"2026-11-{10 + index % 9:02d} 08:30:00",
+                }
+            )
     return rows
 
 
 _PEOPLE = (
-    ("陈立新", "男"), ("李秀英", "女"), ("王建华", "男"), ("张丽萍", "女"), ("刘志远", "男"), ("杨红梅", "女"),
-    ("赵国庆", "男"), ("黄晓燕", "女"), ("周建军", "男"), ("吴玉兰", "女"), ("徐海波", "男"), ("孙晓梅", "女"),
-    ("马文斌", "男"), ("朱丽华", "女"), ("胡志强", "男"), ("郭淑芬", "女"), ("何永康", "男"), ("罗春燕", "女"),
-    ("段建明", "男"), ("普艳芬", "女"), ("和庆华", "男"), ("李光荣", "男"), ("字丽娟", "女"), ("鲁家兴", "男"),
+    ("陈立新", "男"),
+    ("李秀英", "女"),
+    ("王建华", "男"),
+    ("张丽萍", "女"),
+    ("刘志远", "男"),
+    ("杨红梅", "女"),
+    ("赵国庆", "男"),
+    ("黄晓燕", "女"),
+    ("周建军", "男"),
+    ("吴玉兰", "女"),
+    ("徐海波", "男"),
+    ("孙晓梅", "女"),
+    ("马文斌", "男"),
+    ("朱丽华", "女"),
+    ("胡志强", "男"),
+    ("郭淑芬", "女"),
+    ("何永康", "男"),
+    ("罗春燕", "女"),
+    ("段建明", "男"),
+    ("普艳芬", "女"),
+    ("和庆华", "男"),
+    ("李光荣", "男"),
+    ("字丽娟", "女"),
+    ("鲁家兴", "男"),
 )
 _PROFESSIONS = ("建筑工程", "市政公用工程", "公路工程", "水利水电工程", "矿业工程", "机电工程")
 _PROVINCE_ABBREVIATION = {"53": "云", "51": "川", "52": "贵", "45": "桂", "43": "湘", "37": "鲁"}
@@ -204,24 +283,27 @@ def staff_rows() -> list[dict[str, Any]]:
         sequence = f"{(index * 37) % 50 * 2 + (1 if sex == '男' else 0):03d}"
         first_class = index % 3 != 2
         level = "1" if first_class else "2"
-        certificate = f"{_PROVINCE_ABBREVIATION[firm.region[:2]]}{level}{firm.region[:2]}{(index * 7349 + 1131) % 10**9:09d}"
+        serial = (index * 7349 + 1131) % 10**9
+        certificate = f"{_PROVINCE_ABBREVIATION[firm.region[:2]]}{level}{firm.region[:2]}{serial:09d}"
         start = date(2023 + index % 3, 1 + (index * 5) % 12, 1 + index % 28)
-        rows.append({
-            "QY_ORG_CODE": firm.uscc,
-            "QY_NAME": firm.name,
-            "QY_REGION": firm.region,
-            "RY_NAME": person,
-            "IDCARD": id_card(firm.region, born, sequence),
-            "RY_CARDTYPE_NAME": "居民身份证",
-            "RY_SEX_NAME": sex,
-            "REG_TYPE_NAME": "一级注册建造师" if first_class else "二级注册建造师",
-            "REG_CERTNO": certificate,
-            "REG_SEAL_CODE": certificate,
-            "REG_PROF_NAME": _PROFESSIONS[index % len(_PROFESSIONS)],
-            "REG_SDATE": start.isoformat(),
-            "REG_EDATE": (date(start.year + 3, start.month, start.day) - timedelta(days=1)).isoformat(),
-            "VERSIONNUMBER": f"202611{12 + index % 8:02d}09{index % 60:02d}00",
-        })
+        rows.append(
+            {
+                "QY_ORG_CODE": firm.uscc,
+                "QY_NAME": firm.name,
+                "QY_REGION": firm.region,
+                "RY_NAME": person,
+                "IDCARD": id_card(firm.region, born, sequence),
+                "RY_CARDTYPE_NAME": "居民身份证",
+                "RY_SEX_NAME": sex,
+                "REG_TYPE_NAME": "一级注册建造师" if first_class else "二级注册建造师",
+                "REG_CERTNO": certificate,
+                "REG_SEAL_CODE": certificate,
+                "REG_PROF_NAME": _PROFESSIONS[index % len(_PROFESSIONS)],
+                "REG_SDATE": start.isoformat(),
+                "REG_EDATE": (date(start.year + 3, start.month, start.day) - timedelta(days=1)).isoformat(),
+                "VERSIONNUMBER": f"202611{12 + index % 8:02d}09{index % 60:02d}00",
+            }
+        )
     return rows
 
 
@@ -232,10 +314,24 @@ _BUILD_OWNERS = (
     ("楚雄州城市建设投资有限公司", "532301", "MA6Q4H5J"),
 )
 _PROJECTS = (
-    ("官渡区矣六街道保障性租赁住房建设项目", "530111", "01", "总建筑面积约4.57万平方米，含住宅6栋及地下车库", "12850.36", "45678.90"),
+    (
+        "官渡区矣六街道保障性租赁住房建设项目",
+        "530111",
+        "01",
+        "总建筑面积约4.57万平方米，含住宅6栋及地下车库",
+        "12850.36",
+        "45678.90",
+    ),
     ("鲁甸县龙头山镇至乐红镇公路改扩建工程", "530621", "03", "路线全长18.6公里，二级公路标准", "8650", "0"),
     ("麒麟区南城门水库除险加固工程", "530302", "04", "坝体防渗加固、溢洪道改造及管理用房", "3260.5", "1260"),
-    ("楚雄市鹿城小学综合楼新建工程", "532301", "01", "综合教学楼一栋，地上5层，建筑面积8960平方米", "2980.75", "8960"),
+    (
+        "楚雄市鹿城小学综合楼新建工程",
+        "532301",
+        "01",
+        "综合教学楼一栋，地上5层，建筑面积8960平方米",
+        "2980.75",
+        "8960",
+    ),
     ("五华区西翥片区污水管网提升改造工程", "530102", "02", "新建污水管网12.4公里及提升泵站2座", "6420", "0"),
     ("呈贡区吴家营片区道路综合改造工程", "530114", "02", "道路改造3.2公里，含雨污分流及照明", "5180.2", "0"),
     ("昭阳区凤凰山隧道照明节能改造工程", "530602", "02", "隧道照明更换LED灯具及智能控制系统", "760.48", "0"),
@@ -247,8 +343,17 @@ _PROJECTS = (
 )
 
 
-_CITY_ABBREVIATION = {"5301": "昆", "5306": "昭", "5303": "曲", "5323": "楚", "5329": "大", "5325": "红",
-                      "5308": "普", "5305": "保", "5307": "丽"}
+_CITY_ABBREVIATION = {
+    "5301": "昆",
+    "5306": "昭",
+    "5303": "曲",
+    "5323": "楚",
+    "5329": "大",
+    "5325": "红",
+    "5308": "普",
+    "5305": "保",
+    "5307": "丽",
+}
 
 
 def project_rows() -> list[dict[str, str]]:
@@ -298,7 +403,9 @@ def xml_document(dataset: str, rows: list[dict[str, str]]) -> bytes:
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
     records = "".join(
-        "  <RECORD>\n" + "".join(f"    <{key}>{escape(value)}</{key}>\n" for key, value in row.items()) + "  </RECORD>\n"
+        "  <RECORD>\n"
+        + "".join(f"    <{key}>{escape(value)}</{key}>\n" for key, value in row.items())
+        + "  </RECORD>\n"
         for row in rows
     )
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<{dataset}>\n{records}</{dataset}>\n'.encode()
@@ -314,7 +421,12 @@ def write(folder: Path, name: str, content: bytes) -> None:
 
 
 def write_samples() -> None:
-    companies, qualifications, staff, projects = company_rows(), qualification_rows(), staff_rows(), project_rows()
+    companies, qualifications, staff, projects = (
+        company_rows(),
+        qualification_rows(),
+        staff_rows(),
+        project_rows(),
+    )
     write(SAMPLES, "enterprises.json", dumps({"dataset": "JZSC_COMPANY", "records": companies}))
     write(SAMPLES, "qualifications.json", dumps(qualifications))
     write(SAMPLES, "registered_staff.json", dumps({"records": staff}))
@@ -322,7 +434,9 @@ def write_samples() -> None:
     write_bad(companies, staff, projects)
 
 
-def write_bad(companies: list[dict[str, Any]], staff: list[dict[str, Any]], projects: list[dict[str, str]]) -> None:
+def write_bad(
+    companies: list[dict[str, Any]], staff: list[dict[str, Any]], projects: list[dict[str, str]]
+) -> None:
     bad = SAMPLES / "bad"
     wrong_check = dict(companies[1], QY_ORG_CODE=companies[1]["QY_ORG_CODE"][:17] + "0")
     write(bad, "company_bad_uscc.json", dumps({"dataset": "JZSC_COMPANY", "records": [wrong_check]}))
@@ -342,7 +456,12 @@ def write_bad(companies: list[dict[str, Any]], staff: list[dict[str, Any]], proj
 
 
 def write_golden() -> None:
-    companies, qualifications, staff, projects = company_rows(), qualification_rows(), staff_rows(), project_rows()
+    companies, qualifications, staff, projects = (
+        company_rows(),
+        qualification_rows(),
+        staff_rows(),
+        project_rows(),
+    )
     write(GOLDEN, "company.json", dumps({"dataset": "JZSC_COMPANY", "records": [companies[0], companies[3]]}))
     mismatched = dict(companies[5], OLD_CODE=hyphenated(org_code("30010203")), QY_REGION="530699")
     write(GOLDEN, "company_warnings.json", dumps([mismatched]))

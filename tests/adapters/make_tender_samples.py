@@ -549,7 +549,6 @@ def award_row(project: Project, section: Section) -> Row:
         "NOTICE_NAME": f"{project.name}{section.name}中标结果公告",
         "NOTICE_CONTENT": f"<p>中标人：{bid.company[0]}</p>",
         "NOTICE_SEND_TIME": stamp(project.at(32, 9)),
-        "NOTICE_MEDIA": "云南省公共资源交易信息网",
         "URL": f"https://ggzy.yn.gov.cn/jyxx/zbjggg?guid={section.code}",
         "NOTICE_NATURE": "1",
         "BULLETIN_TYPE": "1",
@@ -560,8 +559,6 @@ def award_row(project: Project, section: Section) -> Row:
         "BIDDER_ROLE": "中标人",
         "BID_AMOUNT": bid.price,
         "TENDER_CODE": project.self_code,
-        "BULLETIN_DUTY": PEOPLE[project.index + 1],
-        "EXAMINER_NAME": PEOPLE[project.index + 2],
         "TRADE_PLAT": "T5300000001",
         "N_PUB_SERVICE_PLAT_CODE": "P5300000001",
         "REGION_CODE": project.region,
@@ -574,7 +571,6 @@ def contract_row(project: Project, section: Section, *, unit: str = "万元") ->
     signed = project.at(45)
     return {
         "DATA_TIMESTAMP": stamp(project.at(46, 10), project.index),
-        "PLATFORM_CODE": PLATFORM,
         "TENDER_PROJECT_CODE": project.tender_code,
         "BID_SECTION_CODE": section.code,
         "UNIFIED_DEAL_CODE": section.deal,
@@ -811,8 +807,8 @@ def render() -> dict[Path, bytes]:
     projects = build_projects(random.Random(SEED))
     files: dict[Path, bytes] = {}
     for project in projects:
-        folder = SAMPLES / f"{project.index + 1:02d}-{project.slug}"
-        files.update({folder / name: data for name, data in project_files(project).items()})
+        prefix = f"{project.index + 1:02d}-{project.slug}"
+        files.update({SAMPLES / f"{prefix}.{name}": data for name, data in project_files(project).items()})
     files.update({SAMPLES / "bad" / name: data for name, data in bad_files(projects).items()})
     files.update({GOLDEN / name: data for name, data in golden_files(projects).items()})
     return files

@@ -260,7 +260,8 @@ class TestAuthenticatePeer:
         # The same token, checked against the signer's keyring alone, would pass: the directory decides.
         token = issue_peer_token(node, audience=PROVINCE, now=FIXED_NOW)
         assert verify_compact(token, Keyring([node.key.public]), typ=PEER_JWT_TYP)["iss"] == CITY
-        province = {"id": PROVINCE, "parent": None, "name": "省", "endpoint": "http://p.test", "keys": []}
+        province: dict[str, Any] = {"id": PROVINCE, "parent": None, "name": "省", "endpoint": "http://p.test",
+                                    "keys": []}
         empty = {"v": 1, "federation": "云南", "root": PROVINCE, "serial": 2, "issued_at": rfc3339(FIXED_NOW),
                  "expires_at": rfc3339(FIXED_NOW + timedelta(days=1)), "revoked_keys": [], "departments": [],
                  "nodes": [province]}
