@@ -41,5 +41,5 @@ def build_registry(
     registry = {adapter.name: adapter for adapter in adapters}
     if tuple(registry) != SOURCE_NAMES:
         # An adapter renamed without the registry (or the API) following would silently move a source.
-        raise ValueError(f"adapter names {sorted(registry)} differ from the source names {sorted(SOURCE_NAMES)}")
+        raise ValueError(f"adapter names {sorted(registry)} are not the source names {sorted(SOURCE_NAMES)}")
     return registry

@@ -14,7 +14,7 @@ from config.settings import Settings, get_settings
 from gateway import errors
 from gateway.deps import utc_now
 from gateway.metrics import Metrics
-from gateway.routes import feed, health, ingest, node, record
+from gateway.routes import feed, health, ingest, node, quarantine, record, source
 from gateway.services.identity import NodeIdentity, load_identity
 from gateway.services.status import store_gauges
 from gateway.store.engine import make_engine, make_session_factory
@@ -50,6 +50,8 @@ def create_app(
     errors.install(app)
     for module in (ingest, record, feed, node, health):
         app.include_router(module.router)
+    app.include_router(source.router)  # after ingest: /ingest/standard is matched first
+    app.include_router(quarantine.router)
 
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable) -> Response:  # type: ignore[type-arg]

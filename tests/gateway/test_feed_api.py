@@ -23,24 +23,25 @@ def ingest(client: TestClient, token, items) -> list[dict]:  # type: ignore[no-u
 
 
 def checkpoint(client: TestClient, token, node: NodeIdentity):  # type: ignore[no-untyped-def]
-    note = client.get("/api/v1/feed/checkpoint", headers=token("auditor")).text
+    note = client.get("/api/v1/feed/checkpoint", headers=token("admin")).text
     return verify_note(note, [NoteVerifier(node.origin, node.key.public)]).checkpoint
 
 
 class TestFeed:
     def test_pages_cover_the_log_in_order_without_gaps(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
         ingest(client, token, [award(n) for n in range(25)])
-        seen, after = [], None
-        while True:
+        seen: list[int] = []
+        after, size = None, None
+        # Each read by an auditor appends its own access.event: a pull stops at the size it started from.
+        while size is None or (after if after is not None else -1) + 1 < size:
             params = {"limit": 10} if after is None else {"limit": 10, "after": after}
             resp = client.get("/api/v1/feed", params=params, headers=token("auditor", "530000"))
             assert resp.headers["content-type"].startswith("application/x-ndjson")
-            lines = resp.content.splitlines()
-            if not lines:
-                break
-            seen += [split_feed_line(line).index for line in lines]
+            size = size if size is not None else int(resp.headers["X-Log-Size"])
+            seen += [split_feed_line(line).index for line in resp.content.splitlines()]
             after = int(resp.headers["X-Next-After"])
-        assert seen == list(range(25))
+        assert seen[:25] == list(range(25))
+        assert size == 25
 
     def test_feed_serves_the_stored_bytes(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
         (result,) = ingest(client, token, [award(0)])
@@ -61,7 +62,7 @@ class TestFeed:
         lines = client.get("/api/v1/feed", headers=token("admin")).content.splitlines()
         for index in (0, 5, 10):
             proof = client.get("/api/v1/feed/proof/inclusion", params={"index": index, "size": cp.size},
-                               headers=token("auditor", "530000")).json()
+                               headers=token("admin")).json()
             hashes = [base64.b64decode(h) for h in proof["hashes"]]
             verify_inclusion(leaf_hash(split_feed_line(lines[index]).envelope), index, cp.size, hashes, cp.root)
 
@@ -71,7 +72,7 @@ class TestFeed:
         ingest(client, token, [award(n) for n in range(3, 9)])
         new = checkpoint(client, token, node)
         proof = client.get("/api/v1/feed/proof/consistency", params={"from": old.size, "to": new.size},
-                           headers=token("auditor")).json()
+                           headers=token("admin")).json()
         verify_consistency(old.size, new.size, old.root, new.root, [base64.b64decode(h) for h in proof["hashes"]])
 
     def test_bad_proof_requests_are_problems(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
@@ -130,3 +131,61 @@ class TestNode:
                      "/api/v1/feed/proof/inclusion", "/api/v1/feed/proof/consistency", "/api/v1/records/{envelope_id}"):
             assert path in paths
         assert client.get("/docs").status_code == 200
+
+
+def access_events(client: TestClient, token) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+    resp = client.get("/api/v1/feed", params={"type": "access.event"}, headers=token("admin"))
+    return [orjson.loads(split_feed_line(line).envelope)["payload"] for line in resp.content.splitlines()]
+
+
+class TestAccessLog:
+    def test_every_auditor_read_is_logged_with_who_what_and_which_token(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
+        (result,) = ingest(client, token, [award(0)])
+        auditor = token("auditor", "530600")
+        assert client.get("/api/v1/feed", params={"limit": 5}, headers=auditor).status_code == 200
+        assert client.get(f"/api/v1/records/{result['id']}", headers=auditor).status_code == 200
+        assert client.get("/api/v1/feed/checkpoint", headers=auditor).status_code == 200
+        assert client.get("/api/v1/feed/proof/inclusion", params={"index": 0, "size": 1},
+                          headers=auditor).status_code == 200
+        assert client.get("/api/v1/records", headers=token("discipline", "530600")).status_code == 200
+        events = access_events(client, token)
+        assert [e["resource"] for e in events] == ["feed", "record", "checkpoint", "proof", "records"]
+        assert [e["role"] for e in events] == ["auditor"] * 4 + ["discipline"]
+        assert events[0]["feed_range"] == {"limit": 5, "first_index": 0, "last_index": 0}
+        assert events[1]["record_ids"] == [result["id"]]
+        assert all(e["token_id"] and e["subject"] and e["reader_jurisdiction"] == "530600" for e in events)
+
+    def test_admin_and_source_reads_are_not_access_events(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
+        ingest(client, token, [award(0)])
+        client.get("/api/v1/feed", headers=token("admin"))
+        assert access_events(client, token) == []
+
+
+class TestMasking:
+    def complaint(self) -> dict:  # type: ignore[type-arg]
+        from tests.gateway.conftest import example
+
+        return {"type": "complaint", "jurisdiction": "530621", "payload": example("complaint")}
+
+    def test_feed_masks_personal_data_and_still_verifies(self, client: TestClient, token, node: NodeIdentity) -> None:  # type: ignore[no-untyped-def]
+        ingest(client, token, [self.complaint(), award(0)])
+        lines = client.get("/api/v1/feed", headers=token("auditor", "530000")).content.splitlines()[:2]
+        masked = split_feed_line(lines[0])
+        assert masked.masked is not None
+        assert "/payload/complainant" in masked.masked["pointers"]
+        envelope = orjson.loads(masked.envelope)
+        assert envelope["payload"]["complainant"] == "[masked]"
+        raw = client.get("/api/v1/feed", headers=token("auditor", "530000", scopes=["records:read", "pii:read"]))
+        original = split_feed_line(raw.content.splitlines()[0])
+        assert original.masked is None
+        assert base64.b64decode(masked.masked["leaf_hash"]) == leaf_hash(original.envelope)
+
+    def test_record_read_masks_without_the_scope(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
+        (result,) = ingest(client, token, [self.complaint()])
+        resp = client.get(f"/api/v1/records/{result['id']}", headers=token("discipline", "530621"))
+        assert "/payload/complainant" in resp.headers["X-Masked"]
+        assert resp.json()["payload"]["complainant"] == "[masked]"
+        full = client.get(f"/api/v1/records/{result['id']}",
+                          headers=token("discipline", "530621", scopes=["records:read", "pii:read"]))
+        assert "X-Masked" not in full.headers
+        assert full.json()["payload"]["complainant"]["name"]

@@ -56,11 +56,22 @@ class TestIngestAccepts:
         resp = client.post(URL, json=[award(0), award(0)], headers=token("source"))
         assert [r["status"] for r in resp.json()["results"]] == ["accepted", "duplicate"]
 
+    def test_two_versions_in_one_batch_the_later_is_a_new_version(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
+        later = award(0, version="2024-11-23T10:00:00+08:00")
+        resp = client.post(URL, json=[award(0), later], headers=token("source"))
+        first, second = resp.json()["results"]
+        assert (first["status"], first.get("new_version")) == ("accepted", None)
+        assert (second["status"], second.get("new_version")) == ("accepted", True)
+
     def test_later_version_is_a_new_envelope_and_older_is_stale(self, client: TestClient, token, db: Session) -> None:  # type: ignore[no-untyped-def]
         v1 = client.post(URL, json=award(0), headers=token("source")).json()["results"][0]
+        assert "new_version" not in v1
         v2 = client.post(URL, json=award(0, version="2024-11-23T10:00:00+08:00"), headers=token("source"))
         assert v2.status_code == 201
         assert v2.json()["results"][0]["id"] != v1["id"]
+        assert v2.json()["results"][0]["status"] == "accepted"
+        assert v2.json()["results"][0]["new_version"] is True
+        assert v2.json()["counts"] == {"accepted": 1}
         old = client.post(URL, json=award(0, version="2024-11-21T10:00:00+08:00"), headers=token("source"))
         assert old.status_code == 409
         assert old.headers["content-type"] == PROBLEM

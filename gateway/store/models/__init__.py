@@ -3,5 +3,17 @@
 from gateway.store.models.base import Base
 from gateway.store.models.log import Checkpoint, LogLeaf, LogNode, LogState, RecordHead
 from gateway.store.models.quarantine import QuarantineItem
+from gateway.store.models.source import QuarantineOrigin, SourceBlob, SourceRaw
 
-__all__ = ["Base", "Checkpoint", "LogLeaf", "LogNode", "LogState", "QuarantineItem", "RecordHead"]
+__all__ = [
+    "Base",
+    "Checkpoint",
+    "LogLeaf",
+    "LogNode",
+    "LogState",
+    "QuarantineItem",
+    "QuarantineOrigin",
+    "RecordHead",
+    "SourceBlob",
+    "SourceRaw",
+]
