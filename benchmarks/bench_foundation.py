@@ -46,9 +46,20 @@ def records(n: int) -> list[dict[str, Any]]:
 
 
 def envelopes(items: list[dict[str, Any]], node: str) -> list[dict[str, Any]]:
-    return [{"v": 1, "id": f"{i:032x}", "type": it["type"], "schema": "tender.award/1", "jurisdiction": "530621",
-             "origin": node, "source": {"system": "bench", "ref": "", "adapter": "standard@1"},
-             "issued_at": "2026-11-22T10:00:00+08:00", "payload": it["payload"]} for i, it in enumerate(items)]
+    return [
+        {
+            "v": 1,
+            "id": f"{i:032x}",
+            "type": it["type"],
+            "schema": "tender.award/1",
+            "jurisdiction": "530621",
+            "origin": node,
+            "source": {"system": "bench", "ref": "", "adapter": "standard@1"},
+            "issued_at": "2026-11-22T10:00:00+08:00",
+            "payload": it["payload"],
+        }
+        for i, it in enumerate(items)
+    ]
 
 
 def fresh_db(tmp: Path, name: str) -> Any:
@@ -69,21 +80,50 @@ def main() -> None:
     unsigned = envelopes(items, node.node_id)
     rows: list[Row] = []
 
-    rows.append(Row("canonicalize (RFC 8785)", rate(lambda: [canonicalize(e) for e in unsigned], n),
-                    "rfc8785.dumps", rate(lambda: [rfc8785.dumps(e) for e in unsigned], n, repeat=1), "≥ 8x"))
+    rows.append(
+        Row(
+            "canonicalize (RFC 8785)",
+            rate(lambda: [canonicalize(e) for e in unsigned], n),
+            "rfc8785.dumps",
+            rate(lambda: [rfc8785.dumps(e) for e in unsigned], n, repeat=1),
+            "≥ 8x",
+        )
+    )
 
     sealed = [seal(e, key) for e in unsigned]
     pem = key.to_pem(None)
     private = serialization.load_pem_private_key(pem, None)
     public = private.public_key()  # type: ignore[union-attr]
-    rows.append(Row("sign (seal: JCS + Ed25519 JWS)", rate(lambda: [seal(e, key) for e in unsigned], n),
-                    "pyjwt encode EdDSA", rate(lambda: [jwt.encode(e, private, algorithm="EdDSA")  # type: ignore[arg-type]
-                                                        for e in unsigned], n)))
+    rows.append(
+        Row(
+            "sign (seal: JCS + Ed25519 JWS)",
+            rate(lambda: [seal(e, key) for e in unsigned], n),
+            "pyjwt encode EdDSA",
+            rate(
+                lambda: [
+                    jwt.encode(e, private, algorithm="EdDSA")  # type: ignore[arg-type]
+                    for e in unsigned
+                ],
+                n,
+            ),
+        )
+    )
     tokens = [jwt.encode(e, private, algorithm="EdDSA") for e in unsigned]  # type: ignore[arg-type]
     keyring = Keyring([key.public])
-    rows.append(Row("verify (open_leaf)", rate(lambda: [open_leaf(leaf, keyring) for _, leaf in sealed], n),
-                    "pyjwt decode EdDSA", rate(lambda: [jwt.decode(t, public, algorithms=["EdDSA"])  # type: ignore[arg-type]
-                                                        for t in tokens], n)))
+    rows.append(
+        Row(
+            "verify (open_leaf)",
+            rate(lambda: [open_leaf(leaf, keyring) for _, leaf in sealed], n),
+            "pyjwt decode EdDSA",
+            rate(
+                lambda: [
+                    jwt.decode(t, public, algorithms=["EdDSA"])  # type: ignore[arg-type]
+                    for t in tokens
+                ],
+                n,
+            ),
+        )
+    )
 
     schema = get_record_type("tender.award").json_schema
     checker = jsonschema.FormatChecker()
@@ -91,9 +131,14 @@ def main() -> None:
         checker.checks(name)(fn)
     reference = jsonschema.Draft202012Validator(schema, format_checker=checker)
     payloads = [it["payload"] for it in items]
-    rows.append(Row("validate (compiled, jsonschema-rs)",
-                    rate(lambda: [validate_payload("tender.award", p) for p in payloads], n),
-                    "jsonschema Draft202012", rate(lambda: [reference.validate(p) for p in payloads], n, repeat=1)))
+    rows.append(
+        Row(
+            "validate (compiled, jsonschema-rs)",
+            rate(lambda: [validate_payload("tender.award", p) for p in payloads], n),
+            "jsonschema Draft202012",
+            rate(lambda: [reference.validate(p) for p in payloads], n, repeat=1),
+        )
+    )
 
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
@@ -105,8 +150,9 @@ def main() -> None:
             factory = make_session_factory(engine)
             started = datetime.now(UTC)
             with factory() as db, db.begin():
-                outcomes = ingest_standard(db, items=orjson.loads(body), node=node, source_system="bench",
-                                           now=started)
+                outcomes = ingest_standard(
+                    db, items=orjson.loads(body), node=node, source_system="bench", now=started
+                )
             assert sum(o.status == "accepted" for o in outcomes) == n
             engine.dispose()
 
@@ -119,16 +165,36 @@ def main() -> None:
                     reference.validate(item["payload"])
                     env = unsigned[i]
                     signature = key.sign(rfc8785.dumps(env))
-                    leaf = rfc8785.dumps({**env, "sig": {"alg": "EdDSA", "kid": key.kid, "jws": signature.hex()}})
-                    rows_.append(LogLeaf(idx=i, envelope_id=env["id"], record_key=env["id"],
-                                         record_type=env["type"], jurisdiction=env["jurisdiction"], origin="530600",
-                                         version="v", payload_digest=b"", leaf_hash=leaf_hash(leaf), leaf=leaf,
-                                         received_at=datetime.now(UTC)))
+                    leaf = rfc8785.dumps(
+                        {**env, "sig": {"alg": "EdDSA", "kid": key.kid, "jws": signature.hex()}}
+                    )
+                    rows_.append(
+                        LogLeaf(
+                            idx=i,
+                            envelope_id=env["id"],
+                            record_key=env["id"],
+                            record_type=env["type"],
+                            jurisdiction=env["jurisdiction"],
+                            origin="530600",
+                            version="v",
+                            payload_digest=b"",
+                            leaf_hash=leaf_hash(leaf),
+                            leaf=leaf,
+                            received_at=datetime.now(UTC),
+                        )
+                    )
                 db.add_all(rows_)
             engine.dispose()
 
-        rows.append(Row("ingest-to-log (SQLite, signed)", rate(ours, n), "jsonschema+rfc8785+ORM add_all",
-                        rate(naive, n, repeat=1), "≥ 8,000/s"))
+        rows.append(
+            Row(
+                "ingest-to-log (SQLite, signed)",
+                rate(ours, n),
+                "jsonschema+rfc8785+ORM add_all",
+                rate(naive, n, repeat=1),
+                "≥ 8,000/s",
+            )
+        )
 
     print_table(f"Foundation benchmark: {n} tender.award records, {pinned}", rows)
 

@@ -37,8 +37,12 @@ def create_app(
         yield
         engine.dispose()
 
-    app = FastAPI(title="ggzy-gateway", version="0.1.0", lifespan=lifespan,
-                  description="Federated data-exchange gateway for public resource trading supervision.")
+    app = FastAPI(
+        title="ggzy-gateway",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Federated data-exchange gateway for public resource trading supervision.",
+    )
     app.state.settings = settings
     app.state.clock = clock
 

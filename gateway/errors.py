@@ -34,8 +34,15 @@ class UnsupportedMediaError(GatewayError):
     status = 415
 
 
-def problem(status: int, code: str, title: str, detail: str, request: Request,
-            errors: Sequence[dict[str, Any]] = (), extra: dict[str, Any] | None = None) -> Response:
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    request: Request,
+    errors: Sequence[dict[str, Any]] = (),
+    extra: dict[str, Any] | None = None,
+) -> Response:
     body: dict[str, Any] = {
         "type": f"urn:ggzy-gateway:problem:{code}",
         "title": title,
@@ -70,12 +77,16 @@ def install(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         # pydantic's `input` and `ctx` may echo what the client sent: never returned.
         errors = [
-            {"pointer": "/" + "/".join(str(p) for p in e.get("loc", ())), "code": f"request.{e.get('type')}",
-             "message": str(e.get("msg", ""))}
+            {
+                "pointer": "/" + "/".join(str(p) for p in e.get("loc", ())),
+                "code": f"request.{e.get('type')}",
+                "message": str(e.get("msg", "")),
+            }
             for e in exc.errors()
         ]
-        return problem(422, "request.invalid", "Invalid request", "the request does not match the API",
-                       request, errors)
+        return problem(
+            422, "request.invalid", "Invalid request", "the request does not match the API", request, errors
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -85,8 +96,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", extra={"request_id": request_id(request)})
-        return problem(500, "gateway.internal", "Internal error",
-                       f"Internal error; quote request id {request_id(request)}", request)
+        return problem(
+            500,
+            "gateway.internal",
+            "Internal error",
+            f"Internal error; quote request id {request_id(request)}",
+            request,
+        )
 
 
 def json_response(body: Any, status: int = 200) -> Response:

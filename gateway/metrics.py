@@ -23,9 +23,14 @@ class Metrics:
 
     def __init__(self, store_gauges: Callable[[], Mapping[str, float]]) -> None:
         self.registry = CollectorRegistry()
-        self.ingested = Counter("ggzy_ingest_records", "records by outcome", ["status"], registry=self.registry)
+        self.ingested = Counter(
+            "ggzy_ingest_records", "records by outcome", ["status"], registry=self.registry
+        )
         self.requests = Histogram(
-            "ggzy_http_request_seconds", "request latency", ["method", "route", "status"], registry=self.registry,
+            "ggzy_http_request_seconds",
+            "request latency",
+            ["method", "route", "status"],
+            registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
         self.registry.register(_StoreGauges(store_gauges))

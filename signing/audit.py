@@ -106,8 +106,11 @@ class LogAuditor:
         self.report.checkpoint_size = checkpoint.size
         seen = self.expected.get(checkpoint.size)
         if seen is not None and seen[1] != checkpoint.root:
-            self._find("consistency", f"split view: this checkpoint's root for size {checkpoint.size} differs "
-                                      "from the one seen before for the same size")
+            self._find(
+                "consistency",
+                f"split view: this checkpoint's root for size {checkpoint.size} differs "
+                "from the one seen before for the same size",
+            )
         self.expected[checkpoint.size] = ("root", checkpoint.root)
         if 0 in self.expected:
             self._check_size()
@@ -129,8 +132,11 @@ class LogAuditor:
     def add(self, index: int, leaf: bytes) -> None:
         expected = self.frontier.size
         if index != expected:
-            self._find("sequence", f"expected index {expected}, got {index} (missing, reordered or duplicated)",
-                       index)
+            self._find(
+                "sequence",
+                f"expected index {expected}, got {index} (missing, reordered or duplicated)",
+                index,
+            )
         envelope_id = None
         try:
             envelope = open_leaf(leaf, self.keyring)
@@ -146,8 +152,11 @@ class LogAuditor:
         """A record served with personal data masked: its original leaf hash keeps the tree whole;
         its signature covers the personal data, so it is checkable only with the unmasking scope."""
         if index != self.frontier.size:
-            self._find("sequence", f"expected index {self.frontier.size}, got {index} "
-                                   "(missing, reordered or duplicated)", index)
+            self._find(
+                "sequence",
+                f"expected index {self.frontier.size}, got {index} (missing, reordered or duplicated)",
+                index,
+            )
         try:
             original = base64.b64decode(masked["leaf_hash"], validate=True)
         except (ValueError, TypeError):
@@ -164,8 +173,11 @@ class LogAuditor:
         size = self.frontier.size
         for wanted, (kind, _) in sorted(self.expected.items()):
             if wanted > size:
-                self._find(kind, f"log holds {size} leaves but a checkpoint of size {wanted} was seen: "
-                                 "records were deleted or withheld")
+                self._find(
+                    kind,
+                    f"log holds {size} leaves but a checkpoint of size {wanted} was seen: "
+                    "records were deleted or withheld",
+                )
         self.report.root = self.frontier.root()
         return self.report
 
@@ -177,10 +189,16 @@ class LogAuditor:
         self.report.checked_sizes.append(size)
         if self.frontier.root() != root:
             what = "signed checkpoint" if kind == "root" else "earlier checkpoint"
-            self._find(kind, f"root of the first {size} leaves differs from the {what}: history was rewritten",
-                       size - 1 if size else None, envelope_id)
+            self._find(
+                kind,
+                f"root of the first {size} leaves differs from the {what}: history was rewritten",
+                size - 1 if size else None,
+                envelope_id,
+            )
 
-    def _find(self, kind: str, message: str, index: int | None = None, envelope_id: str | None = None) -> None:
+    def _find(
+        self, kind: str, message: str, index: int | None = None, envelope_id: str | None = None
+    ) -> None:
         if len(self.report.findings) < self.max_findings:
             self.report.findings.append(AuditFinding(kind, message, index, envelope_id))
 

@@ -46,10 +46,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(worker_id: str) -> Iterator[str]:
+def postgres_url(worker_id: str) -> str:
     base = os.environ.get(POSTGRES_ENV)
     if not base:
-        service_unavailable(f"PostgreSQL tier off: set {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1/test)")
+        service_unavailable(
+            f"PostgreSQL tier off: set {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1/test)"
+        )
     url = make_url(base.replace("postgresql://", "postgresql+psycopg://", 1))
     name = f"ggzy_test_{worker_id}"
     admin = make_engine(url.render_as_string(hide_password=False), echo=False)
@@ -57,7 +59,7 @@ def postgres_url(worker_id: str) -> Iterator[str]:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means the tier is unavailable
+    except Exception as exc:
         admin.dispose()
         service_unavailable(f"PostgreSQL at {url.host}:{url.port} unreachable: {type(exc).__name__}")
     admin.dispose()
@@ -65,7 +67,7 @@ def postgres_url(worker_id: str) -> Iterator[str]:
     engine = make_engine(worker_url)
     upgrade_head(engine)
     engine.dispose()
-    yield worker_url
+    return worker_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

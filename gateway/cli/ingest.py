@@ -48,6 +48,7 @@ def ingest_command(
     source: Annotated[str, typer.Argument(help=SOURCES_HELP)],
     paths: Annotated[list[Path], typer.Argument(help="files or folders (read recursively, by name)")],
     system: Annotated[str | None, typer.Option(help=SYSTEM_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print per-file totals and totals as JSON")] = False,
 ) -> None:
     """Run a source's adapter over files, as POST /api/v1/ingest/{source} would; summary at the end.
 
@@ -60,6 +61,7 @@ def ingest_command(
     node = prepare_node(settings)
     err = Console(stderr=True)
     totals = empty_totals()
+    per_file: list[dict[str, Any]] = []
     refused: list[tuple[Path, SourceIngestReport]] = []
     engine = make_engine(settings.database_url)
     try:
@@ -72,12 +74,17 @@ def ingest_command(
                 progress.update(task, name=path.name)
                 report = ingest_file(factory, adapter=adapter, path=path, node=node, system=system or source)
                 add_totals(totals, report.totals)
+                per_file.append({"path": str(path), "totals": report.totals,
+                                 **({"refusal": report.as_dict()["refusal"]} if report.refusal else {})})
                 if report.refusal is not None:
                     refused.append((path, report))
                 progress.advance(task, path.stat().st_size)
     finally:
         engine.dispose()
-    print_totals(Console(), totals, files=len(files))
+    if as_json:
+        typer.echo(orjson.dumps({"files": per_file, "totals": totals}, option=orjson.OPT_INDENT_2).decode())
+    else:
+        print_totals(Console(), totals, files=len(files))
     for path, report in refused:
         if report.refusal is not None:
             err.print(f"refused {path}: {report.refusal.first_code} {report.refusal.message} "
@@ -160,7 +167,8 @@ def quarantine_list(
         typer.echo(orjson.dumps(items, option=orjson.OPT_INDENT_2).decode())
         return
     table = Table(title=f"{len(items)} item(s), status {status}")
-    for name in ("id", "received", "adapter", "ref", "reason", "attempts", "status"):
+    table.add_column("id", no_wrap=True)  # copied into `show` and `reprocess`: never cut
+    for name in ("received", "adapter", "ref", "reason", "attempts", "status"):
         table.add_column(name)
     for item in items:
         first = (item["reasons"] or [{}])[0].get("code", "")

@@ -11,13 +11,14 @@ import orjson
 import typer
 
 from config.settings import Settings, get_settings
-from gateway.cli import federation, ingest, watch
+from gateway.cli import federation, ingest, watch, witness
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 token_app = typer.Typer(no_args_is_help=True, help="Tokens signed by this node.")
 keys_app = typer.Typer(no_args_is_help=True, help="This node's signing keys.")
 app.add_typer(token_app, name="token")
 app.add_typer(keys_app, name="keys")
+app.add_typer(witness.app, name="witness")
 app.add_typer(federation.app, name="federation")
 app.add_typer(ingest.quarantine_app, name="quarantine")
 app.command("ingest")(ingest.ingest_command)
@@ -41,16 +42,22 @@ def serve(
 
     settings = _settings()
     node = prepare_node(settings)
-    typer.echo(f"node {node.node_id} ({node.key.alg}, kid {node.key.kid}) on http://{host}:{port}  "
-               f"data: {settings.data_dir.resolve()}  db: {settings.database_url.split('@')[-1]}")
+    typer.echo(
+        f"node {node.node_id} ({node.key.alg}, kid {node.key.kid}) on http://{host}:{port}  "
+        f"data: {settings.data_dir.resolve()}  db: {settings.database_url.split('@')[-1]}"
+    )
     uvicorn.run(create_app(settings, identity=node), host=host, port=port, log_level="info")
 
 
 @token_app.command("issue")
 def token_issue(
     role: Annotated[str, typer.Option(help="source, department, auditor, discipline or admin")],
-    jurisdiction: Annotated[str | None, typer.Option(help="GB/T 2260 code of the subtree; default: this node")] = None,
-    scope: Annotated[list[str] | None, typer.Option(help="scopes (repeat); default: the role's usual ones")] = None,
+    jurisdiction: Annotated[
+        str | None, typer.Option(help="GB/T 2260 code of the subtree; default: this node")
+    ] = None,
+    scope: Annotated[
+        list[str] | None, typer.Option(help="scopes (repeat); default: the role's usual ones")
+    ] = None,
     subject: Annotated[str, typer.Option(help="who the token is for")] = "",
     ttl_hours: Annotated[float, typer.Option(help="lifetime in hours")] = 8.0,
 ) -> None:
@@ -59,8 +66,15 @@ def token_issue(
     from gateway.services.identity import load_identity
 
     node = load_identity(_settings())
-    token = issue_token(node, role=role, subject=subject or role, jurisdiction=jurisdiction, scopes=scope,
-                        ttl=timedelta(hours=ttl_hours), now=datetime.now(UTC))
+    token = issue_token(
+        node,
+        role=role,
+        subject=subject or role,
+        jurisdiction=jurisdiction,
+        scopes=scope,
+        ttl=timedelta(hours=ttl_hours),
+        now=datetime.now(UTC),
+    )
     typer.echo(token)
 
 
@@ -86,10 +100,20 @@ def status() -> None:
 @app.command()
 def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="file to write")],
+    records: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--record", help="envelope id (repeat): write an evidence bundle of these records instead"
+        ),
+    ] = None,
 ) -> None:
-    """Write this node's whole log, keys and latest checkpoint to one file for offline `ggzy verify`."""
-    from gateway.cli.export import export_local
+    """Write this node's whole log (or an evidence bundle of some records) for offline `ggzy verify`."""
+    from gateway.cli.export import export_evidence, export_local
 
+    if records:
+        count = export_evidence(_settings(), records, out)
+        typer.echo(f"evidence bundle of {count} records written to {out}")
+        return
     count = export_local(_settings(), out)
     typer.echo(f"exported {count} records to {out}")
 
@@ -97,11 +121,20 @@ def export(
 @app.command()
 def verify(
     target: Annotated[str, typer.Argument(help="a node URL (http://…) or an export file")],
-    token: Annotated[str | None, typer.Option(envvar="GGZY_TOKEN", help="bearer token for a node URL")] = None,
-    keys: Annotated[Path | None, typer.Option(help="pinned JWK Set of the node (default: ask the node)")] = None,
-    state: Annotated[Path | None, typer.Option(help="file of checkpoints seen before, checked and updated")] = None,
+    token: Annotated[
+        str | None, typer.Option(envvar="GGZY_TOKEN", help="bearer token for a node URL")
+    ] = None,
+    keys: Annotated[
+        Path | None, typer.Option(help="pinned JWK Set of the node (default: ask the node)")
+    ] = None,
+    state: Annotated[
+        Path | None, typer.Option(help="file of checkpoints seen before, checked and updated")
+    ] = None,
+    witness: Annotated[
+        list[str] | None, typer.Option(help="NAME=JWKFILE: a cosignature of it is required")
+    ] = None,
 ) -> None:
     """Check every signature, the order, the root against the signed checkpoint, and earlier checkpoints."""
     from gateway.cli.verify import run_verify
 
-    sys.exit(run_verify(target, token=token, keys_file=keys, state_file=state))
+    sys.exit(run_verify(target, token=token, keys_file=keys, state_file=state, witnesses=witness or []))

@@ -11,15 +11,25 @@ import httpx
 import orjson
 import typer
 
-from signing.audit import AuditReport, LogAuditor, split_feed_line
+from signing.audit import AuditFinding, AuditReport, LogAuditor, split_feed_line
+from signing.errors import SignatureError
+from signing.evidence import EVIDENCE_FORMAT, verify_bundle
 from signing.keys import Keyring, PublicKey
-from signing.note import NoteVerifier, parse_checkpoint
+from signing.note import NoteVerifier, open_note, parse_checkpoint
 
 PAGE = 20_000
 
 
-def run_verify(target: str, *, token: str | None, keys_file: Path | None, state_file: Path | None) -> int:
+def run_verify(
+    target: str,
+    *,
+    token: str | None,
+    keys_file: Path | None,
+    state_file: Path | None,
+    witnesses: list[str] = (),
+) -> int:  # type: ignore[assignment]
     try:
+        required = [_witness(spec) for spec in witnesses]
         if target.startswith(("http://", "https://")):
             report, origin, note = _verify_url(target.rstrip("/"), token, keys_file, state_file)
         else:
@@ -27,14 +37,16 @@ def run_verify(target: str, *, token: str | None, keys_file: Path | None, state_
     except (httpx.HTTPError, OSError, ValueError) as exc:
         typer.echo(f"verify: cannot read {target}: {exc}", err=True)
         return 2
-    _print(report, origin)
+    cosigned = check_cosignatures(report, note, required)
+    _print(report, origin, cosigned)
     if report.ok and state_file is not None:
         _save_state(state_file, origin, note)
     return 0 if report.ok else 1
 
 
-def _verify_url(base: str, token: str | None, keys_file: Path | None, state_file: Path | None
-                ) -> tuple[AuditReport, str, str]:
+def _verify_url(
+    base: str, token: str | None, keys_file: Path | None, state_file: Path | None
+) -> tuple[AuditReport, str, str]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
         node = _get(client, "/api/v1/node").json()
@@ -63,9 +75,17 @@ def _feed_lines(client: httpx.Client, size: int) -> Iterator[bytes]:
             return
 
 
-def _verify_export(path: Path, keys_file: Path | None, state_file: Path | None) -> tuple[AuditReport, str, str]:
+def _verify_export(
+    path: Path, keys_file: Path | None, state_file: Path | None
+) -> tuple[AuditReport, str, str]:
     with path.open("rb") as fh:
-        header = orjson.loads(fh.readline())
+        first = fh.readline()
+        try:
+            header = orjson.loads(first)
+        except orjson.JSONDecodeError:
+            return _verify_evidence(orjson.loads(first + fh.read()), keys_file)
+        if header.get("format") == EVIDENCE_FORMAT:
+            return _verify_evidence(header, keys_file)
         if header.get("format") != "ggzy-export/1":
             raise ValueError("not a ggzy export file")
         jwks = orjson.loads(keys_file.read_bytes()) if keys_file else header["keys"]
@@ -74,6 +94,16 @@ def _verify_export(path: Path, keys_file: Path | None, state_file: Path | None) 
         size = auditor.report.checkpoint_size or 0
         auditor.add_lines(line for line in fh if split_feed_line(line).index < size)
     return auditor.finish(), origin, note
+
+
+def _verify_evidence(bundle: dict[str, Any], keys_file: Path | None) -> tuple[AuditReport, str, str]:
+    if bundle.get("format") != EVIDENCE_FORMAT:
+        raise ValueError("neither a ggzy export nor an evidence bundle")
+    jwks = orjson.loads(keys_file.read_bytes()) if keys_file else bundle["keys"]
+    keys = [PublicKey.from_jwk(k) for k in jwks.get("keys", [])]
+    origin = bundle["node"]["origin"]
+    report = verify_bundle(bundle, Keyring(keys), [NoteVerifier(origin, key) for key in keys])
+    return report, origin, bundle["checkpoint"]
 
 
 def _auditor(jwks: dict[str, Any], origin: str, note: str, state_file: Path | None) -> LogAuditor:
@@ -104,11 +134,45 @@ def _save_state(state_file: Path, origin: str, note: str) -> None:
     state_file.write_bytes(orjson.dumps(state, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
 
 
-def _print(report: AuditReport, origin: str) -> None:
+def _witness(spec: str) -> NoteVerifier:
+    name, sep, path = spec.partition("=")
+    if not sep:
+        raise ValueError(f"--witness takes NAME=JWKFILE, not {spec!r}")
+    return NoteVerifier(name, PublicKey.from_jwk(orjson.loads(Path(path).read_bytes())), "cosignature")
+
+
+def check_cosignatures(report: AuditReport, note: str, required: list[NoteVerifier]) -> list[str]:
+    """Each required witness must have cosigned the checkpoint; returns the witnesses that did."""
+    cosigned = []
+    for witness in required:
+        try:
+            opened = open_note(note, [witness])
+        except SignatureError as exc:
+            report.findings.append(AuditFinding("witness", f"{witness.name}: {exc.message}"))
+            continue
+        if witness.name in opened.cosignatures:
+            cosigned.append(witness.name)
+        else:
+            report.findings.append(
+                AuditFinding("witness", f"no cosignature of {witness.name} on the checkpoint")
+            )
+    return cosigned
+
+
+def _print(report: AuditReport, origin: str, cosigned: list[str] = ()) -> None:  # type: ignore[assignment]
     typer.echo(f"log          {origin}")
     typer.echo(f"records      {report.records} verified against checkpoint size {report.checkpoint_size}")
     typer.echo(f"root         {base64.b64encode(report.root).decode() if report.root else '-'}")
-    typer.echo(f"checkpoints  {len(report.checked_sizes)} matched ({', '.join(map(str, report.checked_sizes[-5:]))})")
+    if report.masked:
+        typer.echo(
+            f"masked       {report.masked} records served masked: order and root checked by leaf hash; "
+            "their signatures need the pii:read scope"
+        )
+    if cosigned:
+        typer.echo(f"cosigned by  {', '.join(cosigned)}")
+    typer.echo(
+        f"checkpoints  {len(report.checked_sizes)} matched ({', '.join(map(str, report.checked_sizes[-5:]))})"
+    )
     if report.ok:
         typer.echo("result       OK: every signature, the order, the root and earlier checkpoints hold")
         return

@@ -24,18 +24,34 @@ async def _body(request: Request, principal: Writer) -> bytes:
         return await read_limited(request)
     except RequestTooLargeError as exc:
         await run_in_threadpool(
-            quarantine_body, request.app.state.session_factory, exc.prefix,  # type: ignore[attr-defined]
-            source=principal.subject, reason=exc.code, message=exc.message, raw_size=exc.size,  # type: ignore[attr-defined]
+            quarantine_body,
+            request.app.state.session_factory,
+            exc.prefix,  # type: ignore[attr-defined]
+            source=principal.subject,
+            reason=exc.code,
+            message=exc.message,
+            raw_size=exc.size,  # type: ignore[attr-defined]
         )
         raise
 
 
-@router.post("/standard", responses={
-    400: {"description": "request.malformed_json"}, 401: {"description": "auth.*"},
-    403: {"description": "auth.forbidden"}, 409: {"description": "record.stale, record.conflict"},
-    413: {"description": "request.too_large"}, 422: {"description": "record.invalid, record.unknown_type"}})
+@router.post(
+    "/standard",
+    responses={
+        400: {"description": "request.malformed_json"},
+        401: {"description": "auth.*"},
+        403: {"description": "auth.forbidden"},
+        409: {"description": "record.stale, record.conflict"},
+        413: {"description": "request.too_large"},
+        422: {"description": "record.invalid, record.unknown_type"},
+    },
+)
 def ingest_standard_records(
-    request: Request, db: DbDep, node: NodeDep, now: NowDep, principal: Writer,
+    request: Request,
+    db: DbDep,
+    node: NodeDep,
+    now: NowDep,
+    principal: Writer,
     body: Annotated[bytes, Depends(_body)],
 ) -> Response:
     """Sign, log and acknowledge each record; refused ones are quarantined with their reasons.
@@ -48,13 +64,20 @@ def ingest_standard_records(
     try:
         data: Any = parse_json(body)
     except MalformedJsonError as exc:
-        quarantine_body(request.app.state.session_factory, body, source=source, reason=exc.code, message=exc.message)
+        quarantine_body(
+            request.app.state.session_factory, body, source=source, reason=exc.code, message=exc.message
+        )
         raise
     single = not isinstance(data, list)
     items = [data] if single else data
     if len(items) > settings.max_batch_records:
-        quarantine_body(request.app.state.session_factory, body, source=source, reason="request.too_large",
-                        message=f"{len(items)} records in one request")
+        quarantine_body(
+            request.app.state.session_factory,
+            body,
+            source=source,
+            reason="request.too_large",
+            message=f"{len(items)} records in one request",
+        )
         raise RequestTooLargeError(f"at most {settings.max_batch_records} records per request")
     outcomes = ingest_standard(db, items=items, node=node, source_system=source, now=now)
     results = [o.as_dict() for o in outcomes]
@@ -65,7 +88,14 @@ def ingest_standard_records(
     refusal = refusal_of(results, single=single)
     if refusal is not None:
         status = 409 if refusal.code in ("record.stale", "record.conflict") else 422
-        return problem(status, refusal.code, "Records refused", refusal.detail, request, refusal.errors,
-                       {"results": results, "counts": counts})
+        return problem(
+            status,
+            refusal.code,
+            "Records refused",
+            refusal.detail,
+            request,
+            refusal.errors,
+            {"results": results, "counts": counts},
+        )
     status = 201 if counts.get("accepted") else 200
     return json_response({"results": results, "counts": counts}, status)

@@ -6,7 +6,7 @@ accepted record resolves the open items of its source about the same business re
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
@@ -19,7 +19,8 @@ from gateway.services.quarantine import list_quarantine, reprocess_quarantined, 
 
 router = APIRouter(prefix="/api/v1/quarantine", tags=["quarantine"])
 Admin = Annotated[Principal, Depends(requires(ADMIN))]
-_AUTH = {401: {"description": "auth.*"}, 403: {"description": "auth.forbidden"}}
+_AUTH: dict[int | str, dict[str, Any]] = {401: {"description": "auth.*"},
+                                          403: {"description": "auth.forbidden"}}
 
 
 @router.get("", responses=_AUTH)

@@ -26,8 +26,15 @@ def get_record(envelope_id: str, db: DbDep, node: NodeDep, now: NowDep, principa
     if stored is None:
         raise NotFoundError(f"record {envelope_id} not found")
     ensure_visible(principal, stored.jurisdiction, f"record {envelope_id}")
-    log_access(db, node=node, principal=principal, resource="record", now=now, result_count=1,
-               record_ids=[envelope_id])
+    log_access(
+        db,
+        node=node,
+        principal=principal,
+        resource="record",
+        now=now,
+        result_count=1,
+        record_ids=[envelope_id],
+    )
     headers = {"X-Log-Index": str(stored.idx)}
     rules = default_rules()
     masked = None if rules.scope in principal.scopes else mask_leaf(stored.leaf, rules)
@@ -39,8 +46,11 @@ def get_record(envelope_id: str, db: DbDep, node: NodeDep, now: NowDep, principa
 
 @router.get("", responses={404: {"description": "record.not_found"}})
 def list_records(
-    db: DbDep, node: NodeDep, now: NowDep, principal: Reader,
-    type: Annotated[list[str] | None, Query(description="record types, e.g. tender.award")] = None,  # noqa: A002
+    db: DbDep,
+    node: NodeDep,
+    now: NowDep,
+    principal: Reader,
+    type: Annotated[list[str] | None, Query(description="record types, e.g. tender.award")] = None,
     jurisdiction: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     since: Annotated[int, Query(ge=-1, description="log index: records after it")] = -1,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
@@ -53,6 +63,13 @@ def list_records(
         rows = [(idx, (mask_leaf(leaf, rules) or (leaf, []))[0]) for idx, leaf in rows]
     next_since = str(rows[-1][0]).encode() if len(rows) == limit else b"null"
     body = b'{"items":[' + b",".join(leaf for _, leaf in rows) + b'],"next_since":' + next_since + b"}"
-    log_access(db, node=node, principal=principal, resource="records", now=now, result_count=len(rows),
-               query={"type": ",".join(type or []), "jurisdiction": jurisdiction or "", "since": str(since)})
+    log_access(
+        db,
+        node=node,
+        principal=principal,
+        resource="records",
+        now=now,
+        result_count=len(rows),
+        query={"type": ",".join(type or []), "jurisdiction": jurisdiction or "", "since": str(since)},
+    )
     return Response(body, media_type="application/json")

@@ -48,6 +48,8 @@ from schemas.errors import GatewayError
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
 Writer = Annotated[Principal, Depends(requires(WRITE))]
 SOAP_XML = "text/xml; charset=utf-8"
+UPLOAD_MEDIA_TYPES = ("application/xml", "text/xml", "application/json", "text/csv",
+                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 MAX_SOAP_MESSAGE = 2_000
 _XMLCONTENT = "/Envelope/Body/receiveInfo/XMLCONTENT"
 # Refusals of a call that was read: its content is wrong, not its shape.
@@ -104,7 +106,8 @@ async def _body(request: Request, principal: Writer, adapter: AdapterDep, now: N
     404: {"description": "source.unknown"},
     409: {"description": "record.stale, record.conflict"}, 413: {"description": "request.too_large"},
     422: {"description": "source.unreadable, adapter.invalid_payload, record.invalid"},
-    500: {"content": {"text/xml": {}}, "description": "SOAP Fault: the envelope is not a readable call"}})
+    500: {"content": {"text/xml": {}}, "description": "SOAP Fault: the envelope is not a readable call"}},
+    openapi_extra={"requestBody": {"required": True, "content": {media: {} for media in UPLOAD_MEDIA_TYPES}}})
 def ingest_from_source(
     request: Request, db: DbDep, node: NodeDep, now: NowDep, principal: Writer, adapter: AdapterDep,
     body: Annotated[bytes, Depends(_body)], filename: Filename = "",

@@ -50,7 +50,12 @@ def log_access(
         payload["record_ids"] = list(record_ids)[:1000]
     if query:
         payload["query"] = {k: v for k, v in query.items() if v}
-    (outcome,) = ingest_standard(db, items=[{"type": "access.event", "jurisdiction": node.node_id, "payload": payload}],
-                                 node=node, source_system="access-log", now=now)
+    (outcome,) = ingest_standard(
+        db,
+        items=[{"type": "access.event", "jurisdiction": node.node_id, "payload": payload}],
+        node=node,
+        source_system="access-log",
+        now=now,
+    )
     if outcome.status != "accepted":  # a read must never go unlogged
         raise RuntimeError(f"access event refused: {outcome.reasons}")

@@ -18,12 +18,15 @@ from signing.errors import SignatureError
 from signing.jws import sign_compact, verify_compact
 
 READ, WRITE, PII, ADMIN = "records:read", "records:write", "pii:read", "admin"
+COSIGN = "cosign:write"
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     "source": frozenset({WRITE}),
     "department": frozenset({READ, "complaints:write", "remote:write", "obligations:read"}),
     "auditor": frozenset({READ, "obligations:read", PII}),
     "discipline": frozenset({READ, "obligations:read", PII}),
     "admin": frozenset({READ, WRITE, PII, ADMIN, "complaints:write", "remote:write", "obligations:read"}),
+    # An audit body's witness: reads checkpoints and proofs, and can only add its cosignatures.
+    "witness": frozenset({READ, COSIGN}),
 }
 # Granted unless asked for explicitly: personal data needs its own scope on every role.
 DEFAULT_EXCLUDED = frozenset({PII})
@@ -73,8 +76,16 @@ class Principal:
             raise ForbiddenError(f"the {self.role} token lacks the scope {scope!r}")
 
 
-def issue_token(node: NodeIdentity, *, role: str, subject: str, jurisdiction: str | None,
-                scopes: list[str] | None, ttl: timedelta, now: datetime) -> str:
+def issue_token(
+    node: NodeIdentity,
+    *,
+    role: str,
+    subject: str,
+    jurisdiction: str | None,
+    scopes: list[str] | None,
+    ttl: timedelta,
+    now: datetime,
+) -> str:
     if role not in ROLE_SCOPES:
         raise TokenRequestError(f"unknown role {role!r}; roles: {', '.join(sorted(ROLE_SCOPES))}")
     allowed = ROLE_SCOPES[role]
@@ -85,9 +96,15 @@ def issue_token(node: NodeIdentity, *, role: str, subject: str, jurisdiction: st
     if not FORMAT_CHECKERS["region-code"](jur):
         raise TokenRequestError(f"jurisdiction {jur!r} is not a GB/T 2260 code")
     claims = {
-        "iss": node.node_id, "aud": node.node_id, "sub": subject, "role": role,
-        "scope": " ".join(sorted(granted)), "jur": jur,
-        "iat": int(now.timestamp()), "nbf": int(now.timestamp()), "exp": int((now + ttl).timestamp()),
+        "iss": node.node_id,
+        "aud": node.node_id,
+        "sub": subject,
+        "role": role,
+        "scope": " ".join(sorted(granted)),
+        "jur": jur,
+        "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
         "jti": secrets.token_urlsafe(12),
     }
     return sign_compact(claims, node.key)

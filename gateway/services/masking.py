@@ -38,7 +38,9 @@ class MaskingRules:
         needles = {f'"{name}"'.encode() for name in fields}
         needles |= {f'"{name}"'.encode() for names in objects.values() for name in names}
         needles |= {f'"code_type":"{code}"'.encode() for code in codes}
-        return cls(fields, codes, objects, data["mask_value"], data["scope_that_unmasks"], tuple(sorted(needles)))
+        return cls(
+            fields, codes, objects, data["mask_value"], data["scope_that_unmasks"], tuple(sorted(needles))
+        )
 
 
 @lru_cache

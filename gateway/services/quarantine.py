@@ -34,8 +34,6 @@ from gateway.store.repositories.log import LogRepository
 from gateway.store.repositories.source import ItemOrigin, QuarantineEntry, QuarantineOriginRepository, Refusal
 from schemas.errors import AdapterError, GatewayError
 
-STATUSES = ("open", "resolved")
-
 
 class QuarantineNotFoundError(GatewayError):
     code = "quarantine.not_found"

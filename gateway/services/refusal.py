@@ -31,21 +31,40 @@ def refusal_of(results: list[dict[str, Any]], *, single: bool) -> Refusal | None
     if single and results[0].get("reasons", [{}])[0].get("code") == "record.unknown_type":
         code = "record.unknown_type"
     errors = [
-        {**reason, "pointer": reason.get("pointer", "") if single else f"/{r['position']}{reason.get('pointer', '')}"}
+        {
+            **reason,
+            "pointer": reason.get("pointer", "")
+            if single
+            else f"/{r['position']}{reason.get('pointer', '')}",
+        }
         for r in results
         for reason in r.get("reasons", [])
     ]
     return Refusal(code, "no record was accepted; each is kept in quarantine (see results)", errors[:200])
 
 
-def quarantine_body(session_factory: Callable[[], Session], body: bytes, *, source: str, reason: str,
-                    message: str, raw_size: int | None = None) -> str:
+def quarantine_body(
+    session_factory: Callable[[], Session],
+    body: bytes,
+    *,
+    source: str,
+    reason: str,
+    message: str,
+    raw_size: int | None = None,
+) -> str:
     """Keep a body that could not be read as records, in its own transaction (the request fails)."""
     with session_factory() as db, db.begin():
         (qid,) = QuarantineRepository(db).add_many(
-            [{"source": source, "adapter": "standard@1", "record_type": None, "raw": body,
-              "raw_size": raw_size if raw_size is not None else len(body),
-              "reasons": [{"pointer": "", "code": reason, "message": message}]}],
+            [
+                {
+                    "source": source,
+                    "adapter": "standard@1",
+                    "record_type": None,
+                    "raw": body,
+                    "raw_size": raw_size if raw_size is not None else len(body),
+                    "reasons": [{"pointer": "", "code": reason, "message": message}],
+                }
+            ],
             received_at=datetime.now(UTC),
         )
     return qid

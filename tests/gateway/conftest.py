@@ -25,7 +25,9 @@ def example(record_type: str) -> dict[str, Any]:
     return json.loads((EXAMPLES / f"{record_type}.json").read_text("utf-8"))
 
 
-def award(n: int = 0, *, version: str = "2024-11-22T10:00:00+08:00", jurisdiction: str = "530621") -> dict[str, Any]:
+def award(
+    n: int = 0, *, version: str = "2024-11-22T10:00:00+08:00", jurisdiction: str = "530621"
+) -> dict[str, Any]:
     """A distinct tender.award per n (its section code differs), at the given version."""
     payload = copy.deepcopy(example("tender.award"))
     payload["bid_section_code"] = payload["tender_project_code"] + f"{n + 1:03d}"
@@ -34,22 +36,33 @@ def award(n: int = 0, *, version: str = "2024-11-22T10:00:00+08:00", jurisdictio
 
 
 @pytest.fixture
-def app(settings: Settings, node: NodeIdentity):  # type: ignore[no-untyped-def]
+def app(settings: Settings, node: NodeIdentity):
     return create_app(settings, identity=node, clock=lambda: FIXED_NOW)
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+def client(app) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 
 
 @pytest.fixture
-def token(node: NodeIdentity):  # type: ignore[no-untyped-def]
-    def make(role: str, jurisdiction: str | None = None, scopes: list[str] | None = None,
-             ttl: timedelta = timedelta(hours=1)) -> dict[str, str]:
-        value = issue_token(node, role=role, subject=f"{role}-test", jurisdiction=jurisdiction, scopes=scopes,
-                            ttl=ttl, now=FIXED_NOW)
+def token(node: NodeIdentity):
+    def make(
+        role: str,
+        jurisdiction: str | None = None,
+        scopes: list[str] | None = None,
+        ttl: timedelta = timedelta(hours=1),
+    ) -> dict[str, str]:
+        value = issue_token(
+            node,
+            role=role,
+            subject=f"{role}-test",
+            jurisdiction=jurisdiction,
+            scopes=scopes,
+            ttl=ttl,
+            now=FIXED_NOW,
+        )
         return {"Authorization": f"Bearer {value}"}
 
     return make

@@ -30,16 +30,32 @@ def b64(data: bytes) -> str:
 
 def claims(node: NodeIdentity, **over: object) -> dict[str, object]:
     now = int(FIXED_NOW.timestamp())
-    base: dict[str, object] = {"iss": node.node_id, "aud": node.node_id, "sub": "x", "role": "auditor",
-                               "scope": "records:read", "jur": "530600", "iat": now, "exp": now + 300, "jti": "j1"}
+    base: dict[str, object] = {
+        "iss": node.node_id,
+        "aud": node.node_id,
+        "sub": "x",
+        "role": "auditor",
+        "scope": "records:read",
+        "jur": "530600",
+        "iat": now,
+        "exp": now + 300,
+        "jti": "j1",
+    }
     base.update(over)
     return base
 
 
 class TestIssue:
     def test_defaults_exclude_personal_data(self, node: NodeIdentity) -> None:
-        token = issue_token(node, role="auditor", subject="审计局", jurisdiction="530600", scopes=None,
-                            ttl=timedelta(hours=1), now=FIXED_NOW)
+        token = issue_token(
+            node,
+            role="auditor",
+            subject="审计局",
+            jurisdiction="530600",
+            scopes=None,
+            ttl=timedelta(hours=1),
+            now=FIXED_NOW,
+        )
         principal = authenticate(node, token, now=FIXED_NOW)
         assert principal.role == "auditor"
         assert "pii:read" not in principal.scopes
@@ -48,8 +64,15 @@ class TestIssue:
     @pytest.mark.parametrize("role", ["auditor", "discipline"])
     def test_read_only_roles_cannot_be_given_write_scopes(self, node: NodeIdentity, role: str) -> None:
         with pytest.raises(TokenRequestError):
-            issue_token(node, role=role, subject="x", jurisdiction=None, scopes=["records:write"],
-                        ttl=timedelta(hours=1), now=FIXED_NOW)
+            issue_token(
+                node,
+                role=role,
+                subject="x",
+                jurisdiction=None,
+                scopes=["records:write"],
+                ttl=timedelta(hours=1),
+                now=FIXED_NOW,
+            )
 
     def test_read_only_roles_hold_no_write_scope(self) -> None:
         for role in ("auditor", "discipline"):
@@ -57,11 +80,25 @@ class TestIssue:
 
     def test_unknown_role_and_bad_jurisdiction(self, node: NodeIdentity) -> None:
         with pytest.raises(TokenRequestError):
-            issue_token(node, role="root", subject="x", jurisdiction=None, scopes=None, ttl=timedelta(1),
-                        now=FIXED_NOW)
+            issue_token(
+                node,
+                role="root",
+                subject="x",
+                jurisdiction=None,
+                scopes=None,
+                ttl=timedelta(1),
+                now=FIXED_NOW,
+            )
         with pytest.raises(TokenRequestError):
-            issue_token(node, role="auditor", subject="x", jurisdiction="99999", scopes=None, ttl=timedelta(1),
-                        now=FIXED_NOW)
+            issue_token(
+                node,
+                role="auditor",
+                subject="x",
+                jurisdiction="99999",
+                scopes=None,
+                ttl=timedelta(1),
+                now=FIXED_NOW,
+            )
 
 
 class TestAuthenticate:
@@ -106,20 +143,27 @@ class TestAuthenticate:
 
     def test_key_from_another_node_keyring(self, node: NodeIdentity) -> None:
         other = NodeIdentity("530621", "x", "", SigningKey.generate(), Keyring([]))
-        token = issue_token(other, role="admin", subject="x", jurisdiction=None, scopes=None,
-                            ttl=timedelta(hours=1), now=FIXED_NOW)
+        token = issue_token(
+            other,
+            role="admin",
+            subject="x",
+            jurisdiction=None,
+            scopes=None,
+            ttl=timedelta(hours=1),
+            now=FIXED_NOW,
+        )
         with pytest.raises(AuthError):
             authenticate(node, token, now=FIXED_NOW)
 
 
 class TestOverHttp:
-    def test_expired_token_is_401_problem(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
+    def test_expired_token_is_401_problem(self, client: TestClient, token) -> None:
         resp = client.get("/api/v1/feed", headers=token("auditor", ttl=timedelta(seconds=-120)))
         assert resp.status_code == 401
         assert resp.json()["code"] == "auth.expired"
         assert resp.headers["www-authenticate"] == "Bearer"
 
-    def test_source_token_cannot_read(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
+    def test_source_token_cannot_read(self, client: TestClient, token) -> None:
         resp = client.get("/api/v1/feed", headers=token("source"))
         assert resp.status_code == 403
         assert resp.json()["code"] == "auth.forbidden"

@@ -16,19 +16,19 @@ from tests.gateway.conftest import award
 INGEST = "/api/v1/ingest/standard"
 
 
-def ingest(client: TestClient, token, items) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+def ingest(client: TestClient, token, items) -> list[dict]:
     resp = client.post(INGEST, json=items, headers=token("source"))
     assert resp.status_code == 201, resp.text
-    return resp.json()["results"]  # type: ignore[no-any-return]
+    return resp.json()["results"]
 
 
-def checkpoint(client: TestClient, token, node: NodeIdentity):  # type: ignore[no-untyped-def]
+def checkpoint(client: TestClient, token, node: NodeIdentity):
     note = client.get("/api/v1/feed/checkpoint", headers=token("admin")).text
     return verify_note(note, [NoteVerifier(node.origin, node.key.public)]).checkpoint
 
 
 class TestFeed:
-    def test_pages_cover_the_log_in_order_without_gaps(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
+    def test_pages_cover_the_log_in_order_without_gaps(self, client: TestClient, token) -> None:
         ingest(client, token, [award(n) for n in range(25)])
         seen: list[int] = []
         after, size = None, None
@@ -43,47 +43,65 @@ class TestFeed:
         assert seen[:25] == list(range(25))
         assert size == 25
 
-    def test_feed_serves_the_stored_bytes(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
+    def test_feed_serves_the_stored_bytes(self, client: TestClient, token) -> None:
         (result,) = ingest(client, token, [award(0)])
         line = client.get("/api/v1/feed", headers=token("admin")).content.splitlines()[0]
         leaf = split_feed_line(line).envelope
         assert leaf == client.get(f"/api/v1/records/{result['id']}", headers=token("admin")).content
 
-    def test_checkpoint_is_signed_and_matches_the_log(self, client: TestClient, token, node: NodeIdentity) -> None:  # type: ignore[no-untyped-def]
+    def test_checkpoint_is_signed_and_matches_the_log(
+        self, client: TestClient, token, node: NodeIdentity
+    ) -> None:
         assert checkpoint(client, token, node).size == 0
         ingest(client, token, [award(n) for n in range(7)])
         cp = checkpoint(client, token, node)
         assert cp.size == 7
         assert cp.origin == "ggzy-gateway/530600"
 
-    def test_inclusion_proofs_verify_against_the_checkpoint(self, client: TestClient, token, node: NodeIdentity) -> None:  # type: ignore[no-untyped-def]
+    def test_inclusion_proofs_verify_against_the_checkpoint(
+        self, client: TestClient, token, node: NodeIdentity
+    ) -> None:
         ingest(client, token, [award(n) for n in range(11)])
         cp = checkpoint(client, token, node)
         lines = client.get("/api/v1/feed", headers=token("admin")).content.splitlines()
         for index in (0, 5, 10):
-            proof = client.get("/api/v1/feed/proof/inclusion", params={"index": index, "size": cp.size},
-                               headers=token("admin")).json()
+            proof = client.get(
+                "/api/v1/feed/proof/inclusion",
+                params={"index": index, "size": cp.size},
+                headers=token("admin"),
+            ).json()
             hashes = [base64.b64decode(h) for h in proof["hashes"]]
-            verify_inclusion(leaf_hash(split_feed_line(lines[index]).envelope), index, cp.size, hashes, cp.root)
+            verify_inclusion(
+                leaf_hash(split_feed_line(lines[index]).envelope), index, cp.size, hashes, cp.root
+            )
 
-    def test_consistency_proof_links_two_checkpoints(self, client: TestClient, token, node: NodeIdentity) -> None:  # type: ignore[no-untyped-def]
+    def test_consistency_proof_links_two_checkpoints(
+        self, client: TestClient, token, node: NodeIdentity
+    ) -> None:
         ingest(client, token, [award(n) for n in range(3)])
         old = checkpoint(client, token, node)
         ingest(client, token, [award(n) for n in range(3, 9)])
         new = checkpoint(client, token, node)
-        proof = client.get("/api/v1/feed/proof/consistency", params={"from": old.size, "to": new.size},
-                           headers=token("admin")).json()
-        verify_consistency(old.size, new.size, old.root, new.root, [base64.b64decode(h) for h in proof["hashes"]])
+        proof = client.get(
+            "/api/v1/feed/proof/consistency",
+            params={"from": old.size, "to": new.size},
+            headers=token("admin"),
+        ).json()
+        verify_consistency(
+            old.size, new.size, old.root, new.root, [base64.b64decode(h) for h in proof["hashes"]]
+        )
 
-    def test_bad_proof_requests_are_problems(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
+    def test_bad_proof_requests_are_problems(self, client: TestClient, token) -> None:
         ingest(client, token, [award(0)])
-        resp = client.get("/api/v1/feed/proof/inclusion", params={"index": 3, "size": 2}, headers=token("admin"))
+        resp = client.get(
+            "/api/v1/feed/proof/inclusion", params={"index": 3, "size": 2}, headers=token("admin")
+        )
         assert resp.status_code == 422
         assert resp.json()["code"] == "log.bad_proof_request"
 
 
 class TestJurisdictionScope:
-    def test_county_token_sees_only_its_county(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
+    def test_county_token_sees_only_its_county(self, client: TestClient, token) -> None:
         mine = ingest(client, token, [award(0, jurisdiction="530621")])[0]
         other = ingest(client, token, [award(1, jurisdiction="530602")])[0]
         county = token("auditor", "530621")
@@ -95,14 +113,23 @@ class TestJurisdictionScope:
         assert hidden.status_code == 404
         assert hidden.json()["code"] == "record.not_found"
 
-    def test_city_token_sees_its_counties(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
-        ingest(client, token, [award(0, jurisdiction="530621"), award(1, jurisdiction="530602"),
-                               award(2, jurisdiction="532301")])
+    def test_city_token_sees_its_counties(self, client: TestClient, token) -> None:
+        ingest(
+            client,
+            token,
+            [
+                award(0, jurisdiction="530621"),
+                award(1, jurisdiction="530602"),
+                award(2, jurisdiction="532301"),
+            ],
+        )
         lines = client.get("/api/v1/feed", headers=token("discipline", "530600")).content.splitlines()
         assert len(lines) == 2
 
-    def test_records_query_outside_the_subtree_is_refused(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
-        resp = client.get("/api/v1/records", params={"jurisdiction": "532301"}, headers=token("auditor", "530621"))
+    def test_records_query_outside_the_subtree_is_refused(self, client: TestClient, token) -> None:
+        resp = client.get(
+            "/api/v1/records", params={"jurisdiction": "532301"}, headers=token("auditor", "530621")
+        )
         assert resp.status_code == 404
 
 
@@ -112,7 +139,7 @@ class TestNode:
         jwks = client.get("/api/v1/node/keys").json()
         assert jwks["keys"][0]["kid"] == node.key.kid
 
-    def test_health_and_metrics(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
+    def test_health_and_metrics(self, client: TestClient, token) -> None:
         assert client.get("/healthz").json()["status"] == "ok"
         ingest(client, token, [award(n) for n in range(4)])
         text = client.get("/metrics").text
@@ -127,26 +154,38 @@ class TestNode:
 
     def test_openapi_and_docs(self, client: TestClient) -> None:
         paths = client.get("/openapi.json").json()["paths"]
-        for path in ("/api/v1/ingest/standard", "/api/v1/feed", "/api/v1/feed/checkpoint",
-                     "/api/v1/feed/proof/inclusion", "/api/v1/feed/proof/consistency", "/api/v1/records/{envelope_id}"):
+        for path in (
+            "/api/v1/ingest/standard",
+            "/api/v1/feed",
+            "/api/v1/feed/checkpoint",
+            "/api/v1/feed/proof/inclusion",
+            "/api/v1/feed/proof/consistency",
+            "/api/v1/records/{envelope_id}",
+        ):
             assert path in paths
         assert client.get("/docs").status_code == 200
 
 
-def access_events(client: TestClient, token) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+def access_events(client: TestClient, token) -> list[dict]:
     resp = client.get("/api/v1/feed", params={"type": "access.event"}, headers=token("admin"))
     return [orjson.loads(split_feed_line(line).envelope)["payload"] for line in resp.content.splitlines()]
 
 
 class TestAccessLog:
-    def test_every_auditor_read_is_logged_with_who_what_and_which_token(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
+    def test_every_auditor_read_is_logged_with_who_what_and_which_token(
+        self, client: TestClient, token
+    ) -> None:
         (result,) = ingest(client, token, [award(0)])
         auditor = token("auditor", "530600")
         assert client.get("/api/v1/feed", params={"limit": 5}, headers=auditor).status_code == 200
         assert client.get(f"/api/v1/records/{result['id']}", headers=auditor).status_code == 200
         assert client.get("/api/v1/feed/checkpoint", headers=auditor).status_code == 200
-        assert client.get("/api/v1/feed/proof/inclusion", params={"index": 0, "size": 1},
-                          headers=auditor).status_code == 200
+        assert (
+            client.get(
+                "/api/v1/feed/proof/inclusion", params={"index": 0, "size": 1}, headers=auditor
+            ).status_code
+            == 200
+        )
         assert client.get("/api/v1/records", headers=token("discipline", "530600")).status_code == 200
         events = access_events(client, token)
         assert [e["resource"] for e in events] == ["feed", "record", "checkpoint", "proof", "records"]
@@ -155,19 +194,21 @@ class TestAccessLog:
         assert events[1]["record_ids"] == [result["id"]]
         assert all(e["token_id"] and e["subject"] and e["reader_jurisdiction"] == "530600" for e in events)
 
-    def test_admin_and_source_reads_are_not_access_events(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
+    def test_admin_and_source_reads_are_not_access_events(self, client: TestClient, token) -> None:
         ingest(client, token, [award(0)])
         client.get("/api/v1/feed", headers=token("admin"))
         assert access_events(client, token) == []
 
 
 class TestMasking:
-    def complaint(self) -> dict:  # type: ignore[type-arg]
+    def complaint(self) -> dict:
         from tests.gateway.conftest import example
 
         return {"type": "complaint", "jurisdiction": "530621", "payload": example("complaint")}
 
-    def test_feed_masks_personal_data_and_still_verifies(self, client: TestClient, token, node: NodeIdentity) -> None:  # type: ignore[no-untyped-def]
+    def test_feed_masks_personal_data_and_still_verifies(
+        self, client: TestClient, token, node: NodeIdentity
+    ) -> None:
         ingest(client, token, [self.complaint(), award(0)])
         lines = client.get("/api/v1/feed", headers=token("auditor", "530000")).content.splitlines()[:2]
         masked = split_feed_line(lines[0])
@@ -175,17 +216,21 @@ class TestMasking:
         assert "/payload/complainant" in masked.masked["pointers"]
         envelope = orjson.loads(masked.envelope)
         assert envelope["payload"]["complainant"] == "[masked]"
-        raw = client.get("/api/v1/feed", headers=token("auditor", "530000", scopes=["records:read", "pii:read"]))
+        raw = client.get(
+            "/api/v1/feed", headers=token("auditor", "530000", scopes=["records:read", "pii:read"])
+        )
         original = split_feed_line(raw.content.splitlines()[0])
         assert original.masked is None
         assert base64.b64decode(masked.masked["leaf_hash"]) == leaf_hash(original.envelope)
 
-    def test_record_read_masks_without_the_scope(self, client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
+    def test_record_read_masks_without_the_scope(self, client: TestClient, token) -> None:
         (result,) = ingest(client, token, [self.complaint()])
         resp = client.get(f"/api/v1/records/{result['id']}", headers=token("discipline", "530621"))
         assert "/payload/complainant" in resp.headers["X-Masked"]
         assert resp.json()["payload"]["complainant"] == "[masked]"
-        full = client.get(f"/api/v1/records/{result['id']}",
-                          headers=token("discipline", "530621", scopes=["records:read", "pii:read"]))
+        full = client.get(
+            f"/api/v1/records/{result['id']}",
+            headers=token("discipline", "530621", scopes=["records:read", "pii:read"]),
+        )
         assert "X-Masked" not in full.headers
         assert full.json()["payload"]["complainant"]["name"]

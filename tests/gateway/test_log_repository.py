@@ -9,6 +9,7 @@ import signal
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.store.engine import make_engine, make_session_factory
@@ -81,9 +82,8 @@ class TestLogRepository:
         db.commit()
         log = LogRepository(db)
         frontier = log.lock_state()
-        with pytest.raises(Exception, match="(?i)unique|duplicate"):
+        with pytest.raises(IntegrityError, match=r"(?i)unique|duplicate"):
             log.append(frontier, [make_leaf(1)], received_at=NOW)
-            db.flush()
         db.rollback()
         assert log.size() == 2
 

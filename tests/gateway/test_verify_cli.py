@@ -26,8 +26,7 @@ runner = CliRunner()
 
 
 def node_env(tmp_path: Path) -> dict[str, str]:
-    return {"GATEWAY_DATA_DIR": str(tmp_path / "var"), "GATEWAY_NODE__ID": "530621",
-            "GATEWAY_ENV": "test"}
+    return {"GATEWAY_DATA_DIR": str(tmp_path / "var"), "GATEWAY_NODE__ID": "530621", "GATEWAY_ENV": "test"}
 
 
 @pytest.fixture
@@ -87,7 +86,9 @@ class TestVerifyExport:
             (b'"adapter":"standard@1"', b'"adapter":"standard@2"'),
         ],
     )
-    def test_any_changed_field_fails_and_names_the_record(self, populated: Path, old: bytes, new: bytes) -> None:
+    def test_any_changed_field_fails_and_names_the_record(
+        self, populated: Path, old: bytes, new: bytes
+    ) -> None:
         record_id = tamper(populated, 7, old, new)
         code, out = verify(populated)
         assert code == 1
@@ -98,8 +99,12 @@ class TestVerifyExport:
     def test_changed_id_fails(self, populated: Path) -> None:
         line = lines_of(populated)[4]
         eid = orjson.loads(line)["envelope"]["id"]
-        tamper(populated, 4, f'"id":"{eid}"'.encode(), f'"id":"{eid[:-1]}0"'.encode() if eid[-1] != "0"
-               else f'"id":"{eid[:-1]}1"'.encode())
+        tamper(
+            populated,
+            4,
+            f'"id":"{eid}"'.encode(),
+            f'"id":"{eid[:-1]}0"'.encode() if eid[-1] != "0" else f'"id":"{eid[:-1]}1"'.encode(),
+        )
         code, out = verify(populated)
         assert code == 1
         assert "index 3" in out
@@ -128,8 +133,9 @@ class TestVerifyExport:
         assert code == 1
         assert "sequence" in out
 
-    def test_rewritten_history_is_detected_against_an_earlier_checkpoint(self, populated: Path,
-                                                                         tmp_path: Path) -> None:
+    def test_rewritten_history_is_detected_against_an_earlier_checkpoint(
+        self, populated: Path, tmp_path: Path
+    ) -> None:
         state = tmp_path / "seen.json"
         assert verify(populated, "--state", str(state))[0] == 0
         assert state.exists()
@@ -175,8 +181,9 @@ class TestVerifyOverHttp:
         port = free_port()
         ggzy = [sys.executable, "-m", "gateway.cli"]
         log = (tmp_path / "server.log").open("wb")
-        server = subprocess.Popen([*ggzy, "serve", "--port", str(port)], env=env, cwd=tmp_path,
-                                  stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [*ggzy, "serve", "--port", str(port)], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 30
@@ -187,24 +194,51 @@ class TestVerifyOverHttp:
                 except httpx.TransportError:
                     time.sleep(0.2)
             assert httpx.get(f"{base}/docs").status_code == 200
-            admin = subprocess.run([*ggzy, "token", "issue", "--role", "admin"], env=env, cwd=tmp_path,
-                                   capture_output=True, text=True, check=True).stdout.strip()
-            auditor = subprocess.run([*ggzy, "token", "issue", "--role", "auditor"], env=env, cwd=tmp_path,
-                                     capture_output=True, text=True, check=True).stdout.strip()
-            resp = httpx.post(f"{base}/api/v1/ingest/standard", json=[award(n) for n in range(40)],
-                              headers={"Authorization": f"Bearer {admin}"})
+            admin = subprocess.run(
+                [*ggzy, "token", "issue", "--role", "admin"],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+            auditor = subprocess.run(
+                [*ggzy, "token", "issue", "--role", "auditor"],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+            resp = httpx.post(
+                f"{base}/api/v1/ingest/standard",
+                json=[award(n) for n in range(40)],
+                headers={"Authorization": f"Bearer {admin}"},
+            )
             assert resp.status_code == 201
             victim = resp.json()["results"][17]["id"]
-            ok = subprocess.run([*ggzy, "verify", base, "--token", auditor], env=env, cwd=tmp_path,
-                                capture_output=True, text=True)
+            ok = subprocess.run(
+                [*ggzy, "verify", base, "--token", auditor],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+            )
             assert ok.returncode == 0, ok.stdout + ok.stderr
             assert "40 verified" in ok.stdout
             with sqlite3.connect(tmp_path / "var" / "node.db") as conn:
                 (leaf,) = conn.execute("SELECT leaf FROM log_leaves WHERE idx = 17").fetchone()
-                conn.execute("UPDATE log_leaves SET leaf = ? WHERE idx = 17",
-                             (leaf.replace("龙头山镇".encode(), "龙头小镇".encode()),))
-            bad = subprocess.run([*ggzy, "verify", base, "--token", auditor], env=env, cwd=tmp_path,
-                                 capture_output=True, text=True)
+                conn.execute(
+                    "UPDATE log_leaves SET leaf = ? WHERE idx = 17",
+                    (leaf.replace("龙头山镇".encode(), "龙头小镇".encode()),),
+                )
+            bad = subprocess.run(
+                [*ggzy, "verify", base, "--token", auditor],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+            )
             assert bad.returncode == 1
             assert victim in bad.stderr
         finally:

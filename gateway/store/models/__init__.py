@@ -4,8 +4,10 @@ from gateway.store.models.base import Base
 from gateway.store.models.log import Checkpoint, LogLeaf, LogNode, LogState, RecordHead
 from gateway.store.models.quarantine import QuarantineItem
 from gateway.store.models.source import QuarantineOrigin, SourceBlob, SourceRaw
+from gateway.store.models.witness import Cosignature
 
 __all__ = [
+    "Cosignature",
     "Base",
     "Checkpoint",
     "LogLeaf",

@@ -126,15 +126,17 @@ class LogRepository:
 
     def get_by_envelope_id(self, envelope_id: str) -> StoredLeaf | None:
         row = self.db.execute(
-            select(LogLeaf.idx, LogLeaf.envelope_id, LogLeaf.jurisdiction, LogLeaf.record_type, LogLeaf.leaf)
-            .where(LogLeaf.envelope_id == envelope_id)
+            select(
+                LogLeaf.idx, LogLeaf.envelope_id, LogLeaf.jurisdiction, LogLeaf.record_type, LogLeaf.leaf
+            ).where(LogLeaf.envelope_id == envelope_id)
         ).one_or_none()
         return StoredLeaf(*row) if row else None
 
     def get_by_index(self, idx: int) -> StoredLeaf | None:
         row = self.db.execute(
-            select(LogLeaf.idx, LogLeaf.envelope_id, LogLeaf.jurisdiction, LogLeaf.record_type, LogLeaf.leaf)
-            .where(LogLeaf.idx == idx)
+            select(
+                LogLeaf.idx, LogLeaf.envelope_id, LogLeaf.jurisdiction, LogLeaf.record_type, LogLeaf.leaf
+            ).where(LogLeaf.idx == idx)
         ).one_or_none()
         return StoredLeaf(*row) if row else None
 
@@ -163,7 +165,9 @@ class LogRepository:
         self.db.add(Checkpoint(size=size, root=root, note=note, created_at=created_at))
 
     def latest_checkpoint(self) -> Checkpoint | None:
-        return self.db.execute(select(Checkpoint).order_by(Checkpoint.size.desc()).limit(1)).scalar_one_or_none()
+        return self.db.execute(
+            select(Checkpoint).order_by(Checkpoint.size.desc()).limit(1)
+        ).scalar_one_or_none()
 
     def checkpoint_at(self, size: int) -> Checkpoint | None:
         return self.db.get(Checkpoint, size)

@@ -29,7 +29,9 @@ class RecordHeadRepository:
         keys = list(record_keys)
         out: dict[str, Head] = {}
         for start in range(0, len(keys), _CHUNK):
-            rows = self.db.execute(select(RecordHead).where(RecordHead.record_key.in_(keys[start : start + _CHUNK])))
+            rows = self.db.execute(
+                select(RecordHead).where(RecordHead.record_key.in_(keys[start : start + _CHUNK]))
+            )
             out.update((h.record_key, Head(h.envelope_id, h.version, h.version_utc)) for h in rows.scalars())
         return out
 
@@ -37,7 +39,12 @@ class RecordHeadRepository:
         """Write the new heads; `existing` names the keys that already have a row."""
         known = set(existing)
         rows = [
-            {"record_key": k, "envelope_id": h.envelope_id, "version": h.version, "version_utc": h.version_utc}
+            {
+                "record_key": k,
+                "envelope_id": h.envelope_id,
+                "version": h.version,
+                "version_utc": h.version_utc,
+            }
             for k, h in heads.items()
         ]
         new = [r for r in rows if r["record_key"] not in known]
@@ -48,7 +55,10 @@ class RecordHeadRepository:
             stmt = (
                 update(RecordHead)
                 .where(RecordHead.record_key == bindparam("key"))
-                .values(envelope_id=bindparam("envelope_id"), version=bindparam("version"),
-                        version_utc=bindparam("version_utc"))
+                .values(
+                    envelope_id=bindparam("envelope_id"),
+                    version=bindparam("version"),
+                    version_utc=bindparam("version_utc"),
+                )
             )
             self.db.connection().execute(stmt, old)

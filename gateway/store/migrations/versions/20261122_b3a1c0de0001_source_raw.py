@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = 'b3a1c0de0001'
 down_revision: str | None = '9bf25ae35d2d'
 branch_labels: str | Sequence[str] | None = None
@@ -41,8 +40,10 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_adapter', sa.String(length=64), nullable=True),
-    sa.ForeignKeyConstraint(['blob_digest'], ['source_blobs.digest'], name=op.f('fk_quarantine_origins_blob_digest_source_blobs')),
-    sa.ForeignKeyConstraint(['quarantine_id'], ['quarantine.id'], name=op.f('fk_quarantine_origins_quarantine_id_quarantine')),
+    sa.ForeignKeyConstraint(['blob_digest'], ['source_blobs.digest'],
+                            name=op.f('fk_quarantine_origins_blob_digest_source_blobs')),
+    sa.ForeignKeyConstraint(['quarantine_id'], ['quarantine.id'],
+                            name=op.f('fk_quarantine_origins_quarantine_id_quarantine')),
     sa.PrimaryKeyConstraint('quarantine_id', name=op.f('pk_quarantine_origins'))
     )
     with op.batch_alter_table('quarantine_origins', schema=None) as batch_op:
@@ -57,12 +58,12 @@ def upgrade() -> None:
     sa.Column('content_type', sa.String(length=255), nullable=False),
     sa.Column('digest', sa.LargeBinary(length=32), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['digest'], ['source_blobs.digest'], name=op.f('fk_source_raw_digest_source_blobs')),
+    sa.ForeignKeyConstraint(['digest'], ['source_blobs.digest'],
+                            name=op.f('fk_source_raw_digest_source_blobs')),
     sa.PrimaryKeyConstraint('envelope_id', name=op.f('pk_source_raw'))
     )
     with op.batch_alter_table('source_raw', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_source_raw_digest'), ['digest'], unique=False)
-
 
 
 def downgrade() -> None:
