@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from fastapi import FastAPI, Request
-from starlette.responses import Response
+from fastapi import FastAPI
 
 from config.settings import Settings, get_settings
 from gateway import errors
 from gateway.deps import utc_now
 from gateway.metrics import Metrics
+from gateway.observe import ObserveMiddleware
 from gateway.routes import feed, health, ingest, node, quarantine, record, source
 from gateway.services.identity import NodeIdentity, load_identity
 from gateway.services.status import store_gauges
@@ -57,16 +56,6 @@ def create_app(
     app.include_router(source.router)  # after ingest: /ingest/standard is matched first
     app.include_router(quarantine.router)
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Callable) -> Response:  # type: ignore[type-arg]
-        errors.request_id(request)
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        route = request.scope.get("route")
-        app.state.metrics.requests.labels(
-            request.method, getattr(route, "path", "unmatched"), str(response.status_code)
-        ).observe(time.perf_counter() - started)
-        response.headers["X-Request-Id"] = request.state.request_id
-        return response
+    app.add_middleware(ObserveMiddleware, metrics=app.state.metrics)
 
     return app

@@ -96,12 +96,6 @@ class SourceIngestReport:
             "quarantined_by_reason": dict(sorted(by_reason.items())),
         }
 
-    @property
-    def nothing_taken(self) -> bool:
-        """True when the upload was refused or every one of its items was refused."""
-        return self.refusal is not None or (
-            bool(self.results) and all(r["status"] in REFUSED_STATUSES for r in self.results))
-
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"source": self.source, "adapter": self.adapter, "results": self.results,
                                 "counts": self.counts, "totals": self.totals}
