@@ -28,6 +28,21 @@ class DbSettings(BaseModel):
 class BrokerSettings(BaseModel):
     # Empty means: in-process relay, no broker.
     url: str = ""
+    # Redis redelivers an unacknowledged task after this long; retry countdowns stay below it.
+    visibility_timeout: timedelta = timedelta(hours=1)
+
+
+class SyncSettings(BaseModel):
+    """The exchange's sending side: routing, batches, retries, the sweeper and the in-process relay."""
+
+    routing_path: Path = CONFIG_DIR / "routing.json"
+    batch_size: int = Field(default=1000, ge=1, le=1000)
+    request_timeout: timedelta = timedelta(seconds=30)
+    backoff_base: timedelta = timedelta(seconds=2)
+    backoff_max: timedelta = timedelta(minutes=10)
+    sweep_interval: timedelta = timedelta(seconds=30)
+    # Peers reached only through files (one-way gateways): the relay never calls them.
+    file_only_peers: list[str] = Field(default_factory=list)
 
 
 class SigningSettings(BaseModel):
@@ -79,6 +94,7 @@ class Settings(BaseSettings):
     node: NodeSettings = Field(default_factory=NodeSettings)
     db: DbSettings = Field(default_factory=DbSettings)
     broker: BrokerSettings = Field(default_factory=BrokerSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     federation: FederationSettings = Field(default_factory=FederationSettings)

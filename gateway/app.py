@@ -13,10 +13,12 @@ from gateway import errors
 from gateway.deps import utc_now
 from gateway.metrics import Metrics
 from gateway.observe import ObserveMiddleware
-from gateway.routes import feed, health, ingest, node, quarantine, record, source
+from gateway.routes import exchange as exchange_routes
+from gateway.routes import federation, feed, health, ingest, node, quarantine, record, screening, source
 from gateway.services.identity import NodeIdentity, load_identity
 from gateway.services.status import store_gauges
 from gateway.store.engine import make_engine, make_session_factory
+from sync.publish import start as start_exchange
 
 
 def create_app(
@@ -33,7 +35,11 @@ def create_app(
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
         app.state.node = identity or load_identity(settings)
+        # The exchange: the in-process relay (no broker configured) or Celery publishing; stopped first.
+        exchange = start_exchange(settings, session_factory=app.state.session_factory,
+                                  node_id=app.state.node.node_id, key=app.state.node.key, clock=clock)
         yield
+        exchange.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -55,6 +61,9 @@ def create_app(
         app.include_router(module.router)
     app.include_router(source.router)  # after ingest: /ingest/standard is matched first
     app.include_router(quarantine.router)
+    app.include_router(screening.router)
+    app.include_router(federation.router)
+    app.include_router(exchange_routes.router)
 
     app.add_middleware(ObserveMiddleware, metrics=app.state.metrics)
 

@@ -28,7 +28,8 @@ from gateway.services.identity import load_identity
 from schemas.errors import GatewayError
 from signing.keys import PublicKey
 
-app = typer.Typer(no_args_is_help=True, help=__doc__)
+app = typer.Typer(no_args_is_help=True,
+                  help="The signed federation directory: signed on the root, pinned and fetched elsewhere.")
 
 KeyDays = Annotated[int, typer.Option(help="validity of the node's key in the directory, in days")]
 

@@ -11,7 +11,7 @@ import orjson
 import typer
 
 from config.settings import Settings, get_settings
-from gateway.cli import federation, ingest, watch, witness
+from gateway.cli import federation, ingest, pull, watch, witness
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 token_app = typer.Typer(no_args_is_help=True, help="Tokens signed by this node.")
@@ -23,6 +23,7 @@ app.add_typer(federation.app, name="federation")
 app.add_typer(ingest.quarantine_app, name="quarantine")
 app.command("ingest")(ingest.ingest_command)
 app.command("watch")(watch.watch_command)
+app.command("pull")(pull.pull_command)
 
 
 def _settings() -> Settings:

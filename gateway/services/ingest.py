@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from gateway.services.identity import NodeIdentity
 from gateway.services.log_writer import append_leaves
+from gateway.services.screening import after_append
 from gateway.store.repositories.log import LogRepository, NewLeaf
 from gateway.store.repositories.record import Head, RecordHeadRepository
 from gateway.store.repositories.source import (
@@ -41,6 +42,7 @@ from schemas.registry import business_key, get_record_type, schema_name, validat
 from signing.canonical import canonicalize
 from signing.envelope import envelope_id, seal
 from signing.merkle import leaf_hash
+from sync.publish import current_directory, enqueue_deliveries
 
 CHINA_TZ = timezone(timedelta(hours=8))
 STANDARD_ADAPTER = "standard@1"
@@ -154,6 +156,12 @@ def ingest_standard(
     indexes = append_leaves(db, node=node, frontier=frontier, leaves=leaves, now=now)
     for outcome, index in zip(accepted, indexes, strict=True):
         outcome.index = index
+    # Exchange (sync/publish.py): a delivery per destination of each envelope, in this transaction.
+    if leaves:
+        enqueue_deliveries(db, node=node, directory=current_directory(now), now=now, envelopes=[
+            (leaf.envelope_id, leaf.jurisdiction, leaf.record_type, leaf.origin, None) for leaf in leaves])
+    # Credit index upkeep and party screening (gateway/services/screening.py); hits are logged as alerts.
+    after_append(db, leaves=leaves, node=node, now=now, ingest=ingest_standard)
     heads_repo.upsert_many(new_heads, known_keys)
     if origins is not None and accepted:
         SourceRawRepository(db).add_many([(o.id or "", adapter, origins[o.position]) for o in accepted],

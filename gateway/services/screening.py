@@ -33,6 +33,7 @@ from gateway.store.repositories.log import LogRepository, NewLeaf
 from schemas.errors import NotFoundError
 
 SCREENED_TYPES = frozenset({"tender.bid", "tender.candidate", "tender.award", "contract"})
+_HOOKED_TYPES = INDEXED_TYPES | SCREENED_TYPES
 CHINA_TZ = timezone(timedelta(hours=8))
 
 
@@ -120,10 +121,17 @@ def screen_parties(
     return results
 
 
-def record_screenings(db: Session, *, results: Sequence[ScreeningResult], now: datetime) -> None:
-    """Store the results as the screening of their envelopes, replacing an earlier one."""
+def record_screenings(
+    db: Session, *, results: Sequence[ScreeningResult], now: datetime, replace: bool = True
+) -> None:
+    """Store the results as the screening of their envelopes, replacing an earlier one unless
+    `replace` is false (envelopes accepted in this transaction have none)."""
     rows = [_row(result, now) for result in results]
-    ScreeningRepository(db).replace_many([result.envelope_id for result in results], rows)
+    repo = ScreeningRepository(db)
+    if replace:
+        repo.replace_many([result.envelope_id for result in results], rows)
+    else:
+        repo.add_many(rows)
 
 
 def after_append(
@@ -134,7 +142,7 @@ def after_append(
     Credit records come first, so a batch's own blacklist entries apply to its bids. Alerts go
     through `ingest` (the standard ingest path) and are not screened themselves.
     """
-    wanted = [leaf for leaf in leaves if leaf.record_type in INDEXED_TYPES | SCREENED_TYPES]
+    wanted = [leaf for leaf in leaves if leaf.record_type in _HOOKED_TYPES]
     if not wanted:
         return
     envelopes = [orjson.loads(leaf.leaf) for leaf in wanted]
@@ -142,7 +150,7 @@ def after_append(
     screened = [envelope for envelope in envelopes if envelope["type"] in SCREENED_TYPES]
     if screened:
         results = screen_parties(db, records=screened)
-        record_screenings(db, results=results, now=now)
+        record_screenings(db, results=results, now=now, replace=False)
         alerted = raise_credit_alerts(db, results=results, node=node, now=now, ingest=ingest)
         repo = ScreeningRepository(db)
         for (envelope_id, position), alert_envelope_id in alerted.items():

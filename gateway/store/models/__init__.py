@@ -1,6 +1,11 @@
 """All tables, imported here so that Alembic sees the whole metadata."""
 
+from gateway.store.models import remote_evaluation as remote_evaluation
 from gateway.store.models.base import Base
+from gateway.store.models.complaint import ComplaintCase
+from gateway.store.models.credit import CreditIndexEntry, Screening
+from gateway.store.models.exchange import Delivery, DeliveryAttempt, Outbox
+from gateway.store.models.federation import SeenToken
 from gateway.store.models.inbox import InboxReceipt, InboxRefusal, InboxStream
 from gateway.store.models.log import Checkpoint, LogLeaf, LogNode, LogState, RecordHead
 from gateway.store.models.quarantine import QuarantineItem
@@ -11,15 +16,22 @@ __all__ = [
     "Cosignature",
     "Base",
     "Checkpoint",
+    "ComplaintCase",
+    "CreditIndexEntry",
+    "Delivery",
+    "DeliveryAttempt",
     "InboxReceipt",
     "InboxRefusal",
     "InboxStream",
     "LogLeaf",
     "LogNode",
     "LogState",
+    "Outbox",
     "QuarantineItem",
     "QuarantineOrigin",
     "RecordHead",
+    "Screening",
+    "SeenToken",
     "SourceBlob",
     "SourceRaw",
 ]

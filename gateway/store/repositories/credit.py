@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from gateway.store.models.credit import CreditIndexEntry, Screening
@@ -33,6 +33,9 @@ class IndexedCredit:
 
 
 _INDEXED_COLUMNS = [getattr(CreditIndexEntry, name) for name in IndexedCredit.__slots__]
+# Core inserts: the ORM bulk path costs more than the rows are worth on the ingest path.
+_INDEX_TABLE = cast(Table, CreditIndexEntry.__table__)
+_SCREENING_TABLE = cast(Table, Screening.__table__)
 
 
 class CreditIndexRepository:
@@ -56,7 +59,7 @@ class CreditIndexRepository:
         for chunk in _chunks(sorted(set(credit_keys))):
             self.db.execute(delete(CreditIndexEntry).where(CreditIndexEntry.credit_key.in_(chunk)))
         if rows:
-            self.db.execute(insert(CreditIndexEntry), list(rows))
+            self.db.connection().execute(insert(_INDEX_TABLE), list(rows))
 
     def list_by_keys(self, keys: Iterable[tuple[str, str]]) -> list[IndexedCredit]:
         """Effective rows whose (kind, value) is one of `keys`."""
@@ -76,12 +79,15 @@ class ScreeningRepository:
     def __init__(self, db: Session) -> None:
         self.db = db
 
+    def add_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            self.db.connection().execute(insert(_SCREENING_TABLE), list(rows))
+
     def replace_many(self, envelope_ids: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
         """The screening of an envelope is the latest one made: older rows of these envelopes go."""
         for chunk in _chunks(sorted(set(envelope_ids))):
             self.db.execute(delete(Screening).where(Screening.envelope_id.in_(chunk)))
-        if rows:
-            self.db.execute(insert(Screening), list(rows))
+        self.add_many(rows)
 
     def mark_alerted(self, envelope_id: str, position: int, alert_envelope_id: str) -> None:
         self.db.execute(

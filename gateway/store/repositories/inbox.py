@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from gateway.store.models import InboxReceipt, InboxRefusal, InboxStream, LogLeaf
+from gateway.store.models.exchange import Delivery
 
 _CHUNK = 400  # pairs in a tuple IN list: twice as many bound parameters, below SQLite's limit
 
@@ -140,3 +141,12 @@ class InboxRepository:
         if code is not None:
             stmt = stmt.where(InboxRefusal.code == code)
         return int(self.db.execute(stmt).scalar_one())
+
+    def routed_leaves(self, peer: str, *, after: int, until: int) -> list[tuple[int, bytes]]:
+        """Leaves after `after` up to `until` (inclusive) that the outbox routed to `peer`, in log order."""
+        rows = self.db.connection().execute(
+            select(LogLeaf.idx, LogLeaf.leaf)
+            .join(Delivery, (Delivery.envelope_id == LogLeaf.envelope_id) & (Delivery.target_node == peer))
+            .where(LogLeaf.idx > after, LogLeaf.idx <= until)
+            .order_by(LogLeaf.idx))
+        return [(idx, leaf) for idx, leaf in rows]
