@@ -49,7 +49,9 @@ class SourceAdapter(Protocol):
     name: str  # the source name in /api/v1/ingest/{source} and `ggzy ingest <source>`
     version: str  # bumped whenever the output for the same input changes
 
-    def split(self, data: bytes, *, filename: str = "", content_type: str = "") -> Iterator[RawItem | RejectedItem]:
+    def split(
+        self, data: bytes, *, filename: str = "", content_type: str = ""
+    ) -> Iterator[RawItem | RejectedItem]:
         """Cut an upload into items; raises SourceFormatError if nothing of it is readable."""
         ...
 

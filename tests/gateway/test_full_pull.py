@@ -32,14 +32,17 @@ def populate(settings: Settings, count: int) -> None:
             item["payload"]["bid_section_code"] = f"{base['payload']['tender_project_code']}{n:06d}"
             items.append(item)
         with open_session(settings) as db:
-            outcomes = ingest_standard(db, items=items, node=node, source_system="test", now=datetime.now(UTC))
+            outcomes = ingest_standard(
+                db, items=items, node=node, source_system="test", now=datetime.now(UTC)
+            )
         assert all(o.status == "accepted" for o in outcomes)
 
 
 @pytest.mark.slow
 class TestFullPull:
-    def test_full_pull_verifies_and_every_falsification_is_named(self, tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_full_pull_verifies_and_every_falsification_is_named(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         data_dir = tmp_path / "node-530621" / "var"
         settings = Settings(env="test", data_dir=data_dir, node={"id": "530621"})
         populate(settings, RECORDS)

@@ -4,7 +4,6 @@ import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import pytest
-from tests.signing import rfc6962_reference as reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +21,7 @@ from signing.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from tests.signing import rfc6962_reference as reference
 
 PROOF_INVALID = "log.proof_invalid"
 

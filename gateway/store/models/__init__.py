@@ -13,10 +13,10 @@ from gateway.store.models.source import QuarantineOrigin, SourceBlob, SourceRaw
 from gateway.store.models.witness import Cosignature
 
 __all__ = [
-    "Cosignature",
     "Base",
     "Checkpoint",
     "ComplaintCase",
+    "Cosignature",
     "CreditIndexEntry",
     "Delivery",
     "DeliveryAttempt",
