@@ -30,6 +30,8 @@ class BrokerSettings(BaseModel):
     url: str = ""
     # Redis redelivers an unacknowledged task after this long; retry countdowns stay below it.
     visibility_timeout: timedelta = timedelta(hours=1)
+    # Empty means: ggzy.sync.<node id>, so nodes sharing a broker never take each other's tasks.
+    queue: str = ""
 
 
 class SyncSettings(BaseModel):

@@ -13,8 +13,11 @@ from gateway import errors
 from gateway.deps import utc_now
 from gateway.metrics import Metrics
 from gateway.observe import ObserveMiddleware
+from gateway.routes import complaint as complaint_routes
 from gateway.routes import exchange as exchange_routes
 from gateway.routes import federation, feed, health, ingest, node, quarantine, record, screening, source
+from gateway.routes import obligation as obligation_routes
+from gateway.routes import remote_evaluation as remote_evaluation_routes
 from gateway.services.identity import NodeIdentity, load_identity
 from gateway.services.status import store_gauges
 from gateway.store.engine import make_engine, make_session_factory
@@ -64,6 +67,9 @@ def create_app(
     app.include_router(screening.router)
     app.include_router(federation.router)
     app.include_router(exchange_routes.router)
+    app.include_router(complaint_routes.router)
+    app.include_router(remote_evaluation_routes.router)
+    app.include_router(obligation_routes.router)
 
     app.add_middleware(ObserveMiddleware, metrics=app.state.metrics)
 

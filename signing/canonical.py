@@ -172,7 +172,7 @@ def _sorted_members(members: dict[Any, Any]) -> list[tuple[str, Any]]:
             raise _Unsupported(f"object key {key!r} is not a string")
         if not key.isascii() and _LONE_SURROGATE.search(key):
             exc = _Unsupported("object key contains a lone surrogate")
-            exc.path.append(key.encode("utf-8", "backslashreplace").decode("ascii"))
+            exc.path.append(key.encode("ascii", "backslashreplace").decode("ascii"))
             raise exc
     astral = any(not key.isascii() and max(key) > "\uffff" for key in members)
     order: Callable[[tuple[str, Any]], Any] = _utf16_order if astral else _code_point_order

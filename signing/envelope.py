@@ -45,16 +45,30 @@ def envelope_id(record_type: str, jurisdiction: str, business_key: Sequence[str]
 
 def seal(unsigned: Mapping[str, Any], key: SigningKey) -> tuple[dict[str, Any], bytes]:
     """Sign an envelope: (the envelope with `sig`, its leaf bytes). The envelope is the leaf, parsed."""
+    leaf = seal_leaf(unsigned, key)
+    return orjson.loads(leaf), leaf
+
+
+def seal_leaf(unsigned: Mapping[str, Any], key: SigningKey) -> bytes:
+    """The leaf bytes of the signed envelope, for callers that keep their own copy of the fields.
+
+    Every top-level member name is ASCII, so RFC 8785's member order is plain sorting and the
+    canonical envelope is the sorted concatenation of each member's own canonical bytes: the payload
+    is canonicalized once for both the signed bytes and the leaf (tests compare with the reference).
+    """
     if not isinstance(unsigned, Mapping):
         raise EnvelopeError("an envelope is a JSON object")
     if "sig" in unsigned:
         raise EnvelopeError("the envelope is already signed")
-    body = dict(unsigned)
-    _check_shape(body)
-    jws = sign_detached(canonicalize(body), key, typ=ENVELOPE_TYP)
-    body["sig"] = {"alg": key.alg, "kid": key.kid, "jws": jws}
-    leaf = canonicalize(body)
-    return orjson.loads(leaf), leaf
+    _check_shape(unsigned)
+    members = {name: canonicalize(value) for name, value in unsigned.items()}
+    jws = sign_detached(_join(members), key, typ=ENVELOPE_TYP)
+    members["sig"] = canonicalize({"alg": key.alg, "kid": key.kid, "jws": jws})
+    return _join(members)
+
+
+def _join(members: Mapping[str, bytes]) -> bytes:
+    return b"{" + b",".join(b'"%s":%s' % (name.encode(), members[name]) for name in sorted(members)) + b"}"
 
 
 def open_envelope(envelope: Mapping[str, Any], keyring: Keyring, at: datetime | None = None

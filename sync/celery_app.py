@@ -15,7 +15,11 @@ from config.settings import Settings, get_settings
 
 DELIVER_TASK = "sync.deliver"
 SWEEP_TASK = "sync.sweep"
-QUEUE = "ggzy.sync"
+QUEUE_PREFIX = "ggzy.sync"
+
+
+def queue_name(settings: Settings) -> str:
+    return settings.broker.queue or f"{QUEUE_PREFIX}.{settings.node.id}"
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -31,7 +35,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "task_ignore_result": True,
-        "task_default_queue": QUEUE,
+        "task_default_queue": queue_name(settings),
         "timezone": "UTC",
         "enable_utc": True,
         "beat_schedule": {

@@ -133,6 +133,20 @@ def deliver(db: Session, *, outbox_id: int | None = None, delivery_id: int | Non
     return run.report
 
 
+def record_answer(db: Session, *, rows: list[OutgoingDelivery], answer: Answer, directory: Directory,
+                  node_id: str, now: datetime, policy: RetryPolicy | None = None,
+                  alerts: AlertSink | None = None) -> DeliveryReport:
+    """Judge an answer that came back another way (a receipts file) for `rows`, sent as one batch."""
+    run = _Run(ExchangeRepository(db), rows, node_id=node_id, now=now, policy=policy or RetryPolicy(),
+               rng=_JITTER, directory=directory)
+    run.report.sent, run.http_status = len(rows), answer.status
+    run.judge(answer)
+    if run.failures and alerts is not None:
+        alerts(db, failures=run.failures, now=now)
+    db.flush()
+    return run.report
+
+
 class _Run:
     """One batch: what was sent, and the changes and attempt rows its answer leads to."""
 

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from celery import Celery
 from sqlalchemy import event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from config.settings import Settings, get_settings
 from signing.directory import Directory
@@ -156,7 +156,7 @@ def _install_hooks() -> None:
     with _wiring_lock:
         if not _hooks_installed:
             event.listen(Session, "after_commit", _after_commit)
-            event.listen(Session, "after_rollback", _after_rollback)
+            event.listen(Session, "after_soft_rollback", _after_rollback)
             _hooks_installed = True
 
 
@@ -166,5 +166,7 @@ def _after_commit(session: Session) -> None:
         publish_later(pending)
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop(PENDING_OUTBOX_KEY, None)
+def _after_rollback(session: Session, previous: SessionTransaction) -> None:
+    # A savepoint rolled back leaves the outer transaction's ids: publishing too much is harmless.
+    if previous.parent is None:
+        session.info.pop(PENDING_OUTBOX_KEY, None)

@@ -41,8 +41,8 @@ class Relay:
             self._thread.join(timeout)
             self._thread = None
 
-    def publish(self, outbox_ids: Collection[int]) -> None:
-        """The publisher of the embedded default: new deliveries are due at once, so just look."""
+    def publish(self, outbox_ids: Collection[int], *, countdown: float | None = None) -> None:
+        """The publisher of the embedded default: look now (a later retry is found by its due time)."""
         self._wake.set()
 
     def run_once(self) -> list[DeliveryReport]:

@@ -39,10 +39,11 @@ def serve(
     import uvicorn
 
     from gateway.app import create_app
-    from gateway.cli.setup import prepare_node
+    from gateway.cli.setup import prepare_node, tune_gc
 
     settings = _settings()
     node = prepare_node(settings)
+    tune_gc()
     typer.echo(
         f"node {node.node_id} ({node.key.alg}, kid {node.key.kid}) on http://{host}:{port}  "
         f"data: {settings.data_dir.resolve()}  db: {settings.database_url.split('@')[-1]}"

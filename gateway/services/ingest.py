@@ -40,7 +40,7 @@ from schemas.errors import GatewayError, RecordInvalidError, UnknownRecordTypeEr
 from schemas.identifiers import FORMAT_CHECKERS
 from schemas.registry import business_key, get_record_type, schema_name, validate_payload
 from signing.canonical import canonicalize
-from signing.envelope import envelope_id, seal
+from signing.envelope import envelope_id, seal_leaf
 from signing.merkle import leaf_hash
 from sync.publish import current_directory, enqueue_deliveries
 
@@ -143,12 +143,12 @@ def ingest_standard(
             refused.append((outcome, cand.raw, cand.envelope["type"], cand.record_key))
             outcomes.append(outcome)
             continue
-        signed, leaf = seal(cand.envelope, node.key)
+        leaf = seal_leaf(cand.envelope, node.key)
+        version = cand.envelope["payload"]["data_timestamp"]
         seen[eid] = cand.payload_digest
-        leaves.append(NewLeaf(eid, cand.record_key, signed["type"], signed["jurisdiction"], node.node_id,
-                              signed["payload"]["data_timestamp"], cand.payload_digest, leaf_hash(leaf),
-                              leaf))
-        new_heads[cand.record_key] = Head(eid, signed["payload"]["data_timestamp"], cand.version_utc)
+        leaves.append(NewLeaf(eid, cand.record_key, cand.envelope["type"], cand.envelope["jurisdiction"],
+                              node.node_id, version, cand.payload_digest, leaf_hash(leaf), leaf))
+        new_heads[cand.record_key] = Head(eid, version, cand.version_utc)
         outcome = Outcome(cand.position, "accepted", id=eid, new_version=head is not None)
         accepted.append(outcome)
         outcomes.append(outcome)

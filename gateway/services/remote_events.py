@@ -19,6 +19,7 @@ assessment is signed into the event's extensions.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from gateway.services import obligations as duties
@@ -44,8 +45,8 @@ GUEST_ONLY = ("handover", "assistance_answer")
 
 def prepare_event(ctx: EventContext) -> Prepared:
     kind = ctx.payload.get("kind")
-    if not isinstance(kind, str) or not isinstance(ctx.payload.get("occurred_at"), str):
-        raise EventInvalidError("an event needs its kind and occurred_at")
+    if not isinstance(kind, str) or not _aware_time(ctx.payload.get("occurred_at")):
+        raise EventInvalidError("an event needs its kind and occurred_at (RFC 3339 with offset)")
     if kind in HOST_ONLY and ctx.side not in (None, "host"):
         raise NotHostError(f"only the host venue's department records {kind}")
     if kind in GUEST_ONLY and ctx.side == "host":
@@ -57,6 +58,13 @@ def prepare_event(ctx: EventContext) -> Prepared:
     if handler is None:
         return Prepared(jurisdiction)
     return handler(ctx, jurisdiction)
+
+
+def _aware_time(value: object) -> bool:
+    try:
+        return isinstance(value, str) and datetime.fromisoformat(value).utcoffset() is not None
+    except ValueError:
+        return False
 
 
 def _venue(ctx: EventContext) -> Mapping[str, Any] | None:

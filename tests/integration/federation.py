@@ -40,7 +40,6 @@ POSTGRES_ENV = "GGZY_TEST_POSTGRES_URL"
 REDIS_ENV = "GGZY_TEST_REDIS_URL"
 PROVINCE, CITY, COUNTY = "530000", "530600", "530621"
 NAMES = {PROVINCE: "云南省节点", CITY: "昭通市节点", COUNTY: "鲁甸县节点"}
-PARENTS = {PROVINCE: None, CITY: PROVINCE, COUNTY: CITY}
 REDIS_DBS = {PROVINCE: 11, CITY: 12, COUNTY: 13}
 # Retries stay short, so a node that comes back is reached within seconds.
 FAST_SYNC = {"GATEWAY_SYNC__BACKOFF_BASE": "PT0.5S", "GATEWAY_SYNC__BACKOFF_MAX": "PT3S",
@@ -210,9 +209,11 @@ def wait_for(condition: Callable[[], bool], *, timeout: float, what: str, interv
 
 
 @contextmanager
-def running_federation(tmp_path: Path, **extra_env: str) -> Iterator[Federation]:
-    """Make, configure and start the three nodes; stop every process on the way out."""
-    nodes = {node_id: _make_node(tmp_path, node_id, extra_env) for node_id in (PROVINCE, CITY, COUNTY)}
+def running_federation(tmp_path: Path, members: tuple[str, ...] = (PROVINCE, CITY, COUNTY), **extra_env: str
+                       ) -> Iterator[Federation]:
+    """Make, configure and start the nodes (the province and any of the city and the county, each under
+    its nearest ancestor among them); stop every process on the way out."""
+    nodes = {node_id: _make_node(tmp_path, node_id, extra_env) for node_id in members}
     federation: Federation | None = None
     try:
         federation = _configure(tmp_path, nodes)
@@ -248,19 +249,23 @@ def _configure(tmp_path: Path, nodes: dict[str, FederationNode]) -> Federation:
         jwks[node_id] = path
     province = nodes[PROVINCE]
     province.ggzy("federation", "init", "--name", "云南省公共资源交易")
-    for node_id in (CITY, COUNTY):
-        province.ggzy("federation", "add-node", "--id", node_id, "--parent", str(PARENTS[node_id]),
+    below = [node_id for node_id in (CITY, COUNTY) if node_id in nodes]
+    parents = {CITY: PROVINCE, COUNTY: CITY if CITY in nodes else PROVINCE}
+    for node_id in below:
+        province.ggzy("federation", "add-node", "--id", node_id, "--parent", parents[node_id],
                       "--name", NAMES[node_id], "--endpoint", nodes[node_id].base,
                       "--jwk", str(jwks[node_id]))
     revoked = SigningKey.generate()
-    revoked_file = tmp_path / "revoked.jwk"
-    revoked_file.write_bytes(orjson.dumps(revoked.public.to_jwk()))
-    province.ggzy("federation", "add-node", "--id", COUNTY, "--parent", CITY, "--name", NAMES[COUNTY],
-                  "--endpoint", nodes[COUNTY].base, "--jwk", str(revoked_file))
-    province.ggzy("federation", "revoke-key", "--kid", revoked.kid, "--reason", "泄露（测试）")
+    if below:  # the lowest node also lists a key the directory revokes
+        revoked_file = tmp_path / "revoked.jwk"
+        revoked_file.write_bytes(orjson.dumps(revoked.public.to_jwk()))
+        owner = below[-1]
+        province.ggzy("federation", "add-node", "--id", owner, "--parent", parents[owner], "--name",
+                      NAMES[owner], "--endpoint", nodes[owner].base, "--jwk", str(revoked_file))
+        province.ggzy("federation", "revoke-key", "--kid", revoked.kid, "--reason", "泄露（测试）")
     directory_file = tmp_path / "directory.json"
     province.ggzy("federation", "sign", "--out", str(directory_file))
-    for node_id in (CITY, COUNTY):
+    for node_id in below:
         nodes[node_id].ggzy("federation", "pin-root", "--jwk", str(jwks[PROVINCE]))
         nodes[node_id].ggzy("federation", "fetch", "--source", str(directory_file))
     return Federation(nodes, directory_file, revoked)

@@ -193,7 +193,7 @@ class TestRefusals:
         signed_with_revoked = seal(envelope_of(award(701)), federation.revoked_key)[1]
         answer = city.post_envelopes(county.identity(), body_of([signed_with_revoked], stream="e2e-revoked"))
         (receipt,) = orjson.loads(answer.content)["receipts"]
-        assert orjson.loads(receipt)["code"] == "exchange.revoked_key"
+        assert receipt["code"] == "exchange.revoked_key"
         codes = {code for _, code, _ in city.refusals()}
         assert {"peer.revoked_key", "exchange.revoked_key"} <= codes
         alerted = {a["payload"]["details"].get("code") for a in city.alerts("exchange.peer_refused")}

@@ -82,6 +82,7 @@ class TestCanonicalizeAgainstReference:
     @example({"\ue000": 1, "\U00010000": 2})
     @example({"a": [1.0, -0.0, {"b": float("nan")}]})
     @example({"\ud800": 1})
+    @example({"\x80\ud800": None})
     def test_any_value_matches_or_both_refuse(self, value: Any) -> None:
         assert_agrees_with_reference(value)
 
