@@ -11,7 +11,7 @@ import orjson
 import typer
 
 from config.settings import Settings, get_settings
-from gateway.cli import federation, ingest, pull, watch, witness
+from gateway.cli import exchange, federation, ingest, pull, watch, witness
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 token_app = typer.Typer(no_args_is_help=True, help="Tokens signed by this node.")
@@ -20,6 +20,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(keys_app, name="keys")
 app.add_typer(witness.app, name="witness")
 app.add_typer(federation.app, name="federation")
+app.add_typer(exchange.app, name="exchange")
 app.add_typer(ingest.quarantine_app, name="quarantine")
 app.command("ingest")(ingest.ingest_command)
 app.command("watch")(watch.watch_command)
