@@ -8,26 +8,23 @@ to the inbox (checked, logged, receipted and forwarded as if pushed) and writes 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 import typer
-from sqlalchemy.orm import Session
 
-from config.settings import get_settings
+from config.settings import Settings, get_settings
 from gateway.cli.setup import open_session
 from gateway.services.federation import load_directory
 from gateway.services.identity import NodeIdentity, load_identity
-from gateway.services.inbox import ExchangeGapError, Taken, receive_envelopes
+from gateway.services.inbox import ExchangeGapError, receive_envelopes
 from gateway.store.repositories.exchange import ExchangeRepository
 from schemas.errors import GatewayError
 from signing.directory import Directory
 from sync import files
 from sync.files import BATCH_KIND, RECEIPTS_KIND, ExchangeFile, Part
-from sync.publish import enqueue_deliveries
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 
@@ -122,20 +119,14 @@ def retry(
     typer.echo(f"{count} deliveries due again")
 
 
-def _take(settings: Any, node: NodeIdentity, directory: Directory, batch: ExchangeFile, part: Part,
+def _take(settings: Settings, node: NodeIdentity, directory: Directory, batch: ExchangeFile, part: Part,
           now: datetime) -> Part:
-    """One stream of the batch in its own transaction, as one push request would be."""
-
-    def forward(db: Session, taken: Sequence[Taken], sender: str, at: datetime) -> None:
-        enqueue_deliveries(db, node=node, directory=directory, now=at, envelopes=[
-            (t.envelope["id"], t.envelope["jurisdiction"], t.envelope["type"], t.envelope["origin"], sender)
-            for t in taken])
-
+    """One stream of the batch in its own transaction, as one push request would be (forwarding included)."""
     try:
         with open_session(settings) as db:
             receipts, next_seq = receive_envelopes(
                 db, node=node, directory=directory, sender=batch.sender, stream=part.stream,
-                first_seq=part.first_seq, envelopes=part.lines, now=now, forward=forward)
+                first_seq=part.first_seq, envelopes=part.lines, now=now)
     except ExchangeGapError as gap:
         error = {"code": gap.code, "expected_seq": gap.expected_seq}
         return Part(part.stream, part.first_seq, [], error=error)

@@ -8,10 +8,15 @@ claimed caller, reason and hour, in a transaction of its own, since the request'
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from gateway.body import parse_json, read_limited
@@ -19,46 +24,54 @@ from gateway.deps import DbDep, NodeDep, NowDep, SettingsDep
 from gateway.routes.federation import HeldDirectoryDep
 from gateway.services.auth import ForbiddenError, authenticate
 from gateway.services.exchange_alert import record_refused_call
-from gateway.services.inbox import DEFAULT_STREAM, MAX_BATCH, ExchangeRequestError, receive_envelopes
+from gateway.services.identity import NodeIdentity
+from gateway.services.inbox import (
+    DEFAULT_STREAM,
+    MAX_BATCH,
+    ExchangeRequestError,
+    check_batch,
+    check_request,
+    receive_checked,
+)
 from gateway.services.peer_auth import MAX_PEER_TOKEN_TTL, PeerPrincipal, authenticate_peer
+from gateway.services.peer_replay import DeferredReplayGuard
 from gateway.services.pull import routed_feed
-from gateway.store.repositories.federation import SeenTokenRepository
 from schemas.errors import GatewayError
 from signing.canonical import canonicalize
 from signing.keys import b64url_decode
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["exchange"])
 NDJSON = "application/x-ndjson"
-_REFUSED_CALL = {401: {"description": "auth.*, peer.* (bad, expired, replayed token; unknown, revoked key)"},
-                 403: {"description": "auth.forbidden (a node-issued token), peer.unknown_node, "
-                                      "peer.key_mismatch"},
-                 503: {"description": "federation.no_directory"}}
+_REFUSED_CALL: dict[int | str, dict[str, Any]] = {
+    401: {"description": "auth.*, peer.* (bad, expired, replayed token; unknown, revoked key)"},
+    403: {"description": "auth.forbidden (a node-issued token), peer.unknown_node, peer.key_mismatch"},
+    503: {"description": "federation.no_directory"},
+}
+
+
+@dataclass(frozen=True)
+class PeerCall:
+    principal: PeerPrincipal
+    guard: DeferredReplayGuard
 
 
 def get_exchange_peer(request: Request, held: HeldDirectoryDep, db: DbDep, node: NodeDep, now: NowDep,
-                      settings: SettingsDep) -> PeerPrincipal:
+                      settings: SettingsDep) -> PeerCall:
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     token = value.strip() if scheme.lower() == "bearer" else None
-    try:
+    guard = DeferredReplayGuard(request.app.state.session_factory)
+    with _refusals_recorded(request, db, node, now, token):
         if token and _header_typ(token) == "JWT":
             authenticate(node, token, now=now)
             raise ForbiddenError("a token this node issued is not a peer token: peers sign their own")
         principal = authenticate_peer(
-            held.current(now), token, receiver_id=node.node_id, now=now, replay_guard=SeenTokenRepository(db),
+            held.current(now), token, receiver_id=node.node_id, now=now, replay_guard=guard,
             max_ttl=min(settings.auth.peer_token_max_ttl, MAX_PEER_TOKEN_TTL))
-    except GatewayError as exc:
-        if exc.status in (401, 403):
-            # The request's transaction goes anyway; ending it first frees SQLite's write lock.
-            db.rollback()
-            with request.app.state.session_factory() as session, session.begin():
-                record_refused_call(session, node=node, claimed=_claimed_issuer(token), code=exc.code,
-                                    message=exc.message, now=now)
-        raise
     request.state.peer = principal
-    return principal
+    return PeerCall(principal, guard)
 
 
-PeerDep = Annotated[PeerPrincipal, Depends(get_exchange_peer)]
+PeerDep = Annotated[PeerCall, Depends(get_exchange_peer)]
 
 
 async def _body(request: Request, peer: PeerDep) -> bytes:
@@ -78,17 +91,21 @@ async def _body(request: Request, peer: PeerDep) -> bytes:
     },
 )
 def deliver_envelopes(
-    db: DbDep, node: NodeDep, now: NowDep, held: HeldDirectoryDep, peer: PeerDep,
+    request: Request, db: DbDep, node: NodeDep, now: NowDep, held: HeldDirectoryDep, peer: PeerDep,
     body: Annotated[bytes, Depends(_body)],
 ) -> Response:
     """`{"stream", "first_seq", "envelopes": [...]}` → `{"receipts": [...], "next_seq": n}`.
 
     Refusals of single envelopes are receipts of status `refused`, inside a 200.
     """
-    stream, first_seq, envelopes = _batch(parse_json(body))
-    receipts, next_seq = receive_envelopes(
-        db, node=node, directory=held.current(now), sender=peer.node_id, stream=stream, first_seq=first_seq,
-        envelopes=envelopes, now=now)
+    stream, first_seq, envelopes, parsed = _batch(parse_json(body))
+    directory = held.current(now)
+    check_request(stream=stream, first_seq=first_seq, count=len(envelopes))
+    slots = check_batch(envelopes, first_seq=first_seq, directory=directory, now=now, parsed=parsed)
+    with _refusals_recorded(request, db, node, now, peer.principal.node_id):
+        peer.guard.record(db)
+    receipts, next_seq = receive_checked(db, node=node, directory=directory, sender=peer.principal.node_id,
+                                         stream=stream, first_seq=first_seq, slots=slots, now=now)
     # The receipts are the stored bytes; the answer is built around them, never re-serialized.
     answer = b'{"receipts":[' + b",".join(receipts) + b'],"next_seq":' + str(next_seq).encode() + b"}"
     return Response(answer, media_type="application/json")
@@ -96,20 +113,41 @@ def deliver_envelopes(
 
 @router.get("/feed", response_class=Response, responses={200: {"content": {NDJSON: {}}}, **_REFUSED_CALL})
 def read_routed_feed(
-    db: DbDep, peer: PeerDep,
+    request: Request, db: DbDep, node: NodeDep, now: NowDep, peer: PeerDep,
     after: Annotated[int, Query(ge=-1, description="last index already read; -1 = from index 0")] = -1,
     limit: Annotated[int, Query(ge=1, le=MAX_BATCH)] = MAX_BATCH,
 ) -> Response:
     """The envelopes of this log that push would send to the calling peer, as `{"index", "envelope"}`
     lines in log order. `X-Next-After` is where the next page starts, even when this one is empty
     because nothing in the range was for the caller; `X-Log-Size` is the size of this log."""
-    page = routed_feed(db, peer=peer.node_id, after=after, limit=limit)
+    with _refusals_recorded(request, db, node, now, peer.principal.node_id):
+        peer.guard.record(db)
+    page = routed_feed(db, peer=peer.principal.node_id, after=after, limit=limit)
     lines = b"".join(b'{"index":%d,"envelope":%s}\n' % (index, leaf) for index, leaf in page.lines)
     headers = {"X-Next-After": str(page.next_after), "X-Log-Size": str(page.log_size)}
     return Response(lines, media_type=NDJSON, headers=headers)
 
 
-def _batch(data: Any) -> tuple[str, int, list[bytes]]:
+@contextmanager
+def _refusals_recorded(request: Request, db: Session, node: NodeIdentity, now: datetime,
+                       token_or_caller: str | None) -> Iterator[None]:
+    """A refused call (401, 403) is recorded and alerted in a transaction of its own, then raised."""
+    try:
+        yield
+    except GatewayError as exc:
+        if exc.status in (401, 403):
+            claimed = (token_or_caller if token_or_caller and token_or_caller.isdigit()
+                       else _claimed_issuer(token_or_caller))
+            # The request's transaction goes anyway; ending it first frees SQLite's writer lock.
+            db.rollback()
+            with request.app.state.session_factory() as session, session.begin():
+                record_refused_call(session, node=node, claimed=claimed, code=exc.code, message=exc.message,
+                                    now=now)
+        raise
+
+
+def _batch(data: Any) -> tuple[str, int, list[bytes], list[dict[str, Any] | None]]:
+    """(stream, first_seq, each envelope's canonical bytes, each envelope parsed when it has those)."""
     if not isinstance(data, dict):
         raise ExchangeRequestError('expected {"stream", "first_seq", "envelopes": [...]}')
     unknown = sorted(set(data) - {"stream", "first_seq", "envelopes"})
@@ -121,15 +159,17 @@ def _batch(data: Any) -> tuple[str, int, list[bytes]]:
         raise ExchangeRequestError("stream is a string, first_seq an integer, envelopes a list")
     if len(envelopes) > MAX_BATCH:
         raise ExchangeRequestError(f"at most {MAX_BATCH} envelopes per batch, not {len(envelopes)}")
-    return stream, first_seq, [_bytes_of(envelope) for envelope in envelopes]
-
-
-def _bytes_of(envelope: Any) -> bytes:
-    """The envelope's canonical bytes: the sender's stored leaf, as the sender concatenated it."""
-    try:
-        return canonicalize(envelope)
-    except GatewayError:
-        return orjson.dumps(envelope)  # no canonical form: refused, named by the bytes it came as
+    raws: list[bytes] = []
+    objects: list[dict[str, Any] | None] = []
+    for envelope in envelopes:
+        # The canonical bytes are the sender's stored leaf, as it concatenated it into the body.
+        try:
+            raws.append(canonicalize(envelope))
+            objects.append(envelope if isinstance(envelope, dict) else None)
+        except GatewayError:
+            raws.append(orjson.dumps(envelope))  # no canonical form: refused, named by the bytes it came as
+            objects.append(None)
+    return stream, first_seq, raws, objects
 
 
 def _header_typ(token: str) -> str | None:

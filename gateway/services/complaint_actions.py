@@ -26,6 +26,7 @@ from gateway.services.complaint_state import (
     transition,
 )
 from gateway.services.complaints import (
+    Step,
     actor_of,
     complaint_view,
     ensure_competent,
@@ -75,8 +76,8 @@ def act(
     handler = _HANDLERS.get(body["action"])
     if handler is not None:
         reason = handler(_Step(case, body, reason, event, changes, now, routing))
-    record_step(db, case, node=node, now=now, action=step.record_action, stage=target,
-                actor=actor_of(principal), reason=reason, event_fields=event, payload_changes=changes)
+    record_step(db, case, node=node, now=now, step=Step(step.record_action, target, actor_of(principal),
+                                                        reason, event, changes))
     refresh_deadline(case)
     return complaint_view(case)
 

@@ -28,9 +28,11 @@ from gateway.services.complaint_routing import Route, RoutingTable, default_rout
 from gateway.services.complaint_screening import screen
 from gateway.services.complaints import (
     ComplaintInvalidError,
+    Step,
     complaint_view,
     invalid,
     record_step,
+    record_steps,
     refresh_deadline,
     stamp,
 )
@@ -80,6 +82,8 @@ def file_complaint(
                                     national_major=intake.get("national_major_project") is True)
     handler = _first_receiver(candidates, intake.get("filed_with"))
     matter_key = _matter_key(payload)
+    # The log's writer lock first: a concurrent filing of the same matter then sees this one's case.
+    LogRepository(db).lock_state()
     repo = ComplaintRepository(db)
     existing = repo.get_by_matter(matter_key)
     actor = {"name": f"{node.name} 投诉受理窗口", "role": principal.role, "region_code": node.node_id}
@@ -97,16 +101,17 @@ def file_complaint(
         event_ids=[], updated_at=now,
     )
     found = "; ".join(f"{f['code']}" for f in findings)
-    record_step(db, case, node=node, now=now, action="receive", stage="received", actor=actor,
-                reason=f"渠道 {payload['channel']}" + (f"; 审查发现: {found}" if found else ""))
+    steps = [Step("receive", "received", actor,
+                  f"渠道 {payload['channel']}" + (f"; 审查发现: {found}" if found else ""))]
     refresh_deadline(case)
+    department = handler.as_department()
     if case.due_at is not None:
-        record_step(db, case, node=node, now=now, action="route", stage="routed", actor=actor,
-                    reason=f"属地管理、分类负责: {handler.source}",
-                    event_fields={"to_department": handler.as_department(), "due_at": stamp(case.due_at)},
-                    payload_changes={"competent_department": handler.as_department()})
-    else:
-        case.payload = {**case.payload, "competent_department": handler.as_department()}
+        steps.append(Step("route", "routed", actor, f"属地管理、分类负责: {handler.source}",
+                          {"to_department": department, "due_at": stamp(case.due_at)},
+                          {"competent_department": department}))
+    else:  # no deadline can be stated, so no written forwarding yet: the case is flagged
+        case.payload = {**case.payload, "competent_department": department}
+    record_steps(db, case, node=node, now=now, steps=steps)
     ComplaintRepository(db).add(case)
     return complaint_view(case, status="created")
 
@@ -201,11 +206,12 @@ def _link(
         case.department_region, case.received_at = handler.region_code, received_at
         refresh_deadline(case)
         if case.due_at is not None:
-            record_step(db, case, node=node, now=now, action="route", stage="routed", actor=actor,
-                        reason=f"{FIRST_RECEIVER_RULE}: {handler.name}",
-                        event_fields={"to_department": handler.as_department(), "due_at": stamp(case.due_at)},
-                        payload_changes={"competent_department": handler.as_department()})
+            department = handler.as_department()
+            record_step(db, case, node=node, now=now, step=Step(
+                "route", "routed", actor, f"{FIRST_RECEIVER_RULE}: {handler.name}",
+                {"to_department": department, "due_at": stamp(case.due_at)},
+                {"competent_department": department}))
             return complaint_view(case, status="linked")
-    record_step(db, case, node=node, now=now, action="receive", stage=case.stage, actor=actor,
-                reason=f"同一事项的重复投诉 (渠道 {channel}, 收到 {stamp(received_at)}) 并入本案")
+    note = f"同一事项的重复投诉 (渠道 {channel}, 收到 {stamp(received_at)}) 并入本案"
+    record_step(db, case, node=node, now=now, step=Step("receive", case.stage, actor, note))
     return complaint_view(case, status="linked")

@@ -12,6 +12,7 @@ without any transport of its own here. The `complaints` row is an index over tho
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +35,8 @@ from schemas.deadlines import CHINA_TZ
 from schemas.errors import CalendarError, GatewayError, NotFoundError
 
 COMPLAINT_SOURCE = "complaints"
+# No rule file times this step for the trade type: no deadline is stated, and the case says so.
+FLAG_NO_RULE = "no_deadline_rule"
 
 
 class ComplaintInvalidError(GatewayError):
@@ -85,43 +88,53 @@ def ensure_competent(principal: Principal, case: ComplaintCase) -> None:
         )
 
 
-def record_step(
-    db: Session,
-    case: ComplaintCase,
-    *,
-    node: NodeIdentity,
-    now: datetime,
-    action: str,
-    stage: str,
-    actor: Mapping[str, Any],
-    reason: str | None = None,
-    event_fields: Mapping[str, Any] | None = None,
-    payload_changes: Mapping[str, Any] | None = None,
+@dataclass(frozen=True)
+class Step:
+    """One state change to record: the event's action, the stage it leaves the case in, who and why."""
+
+    action: str
+    stage: str
+    actor: Mapping[str, Any]
+    reason: str | None = None
+    event_fields: Mapping[str, Any] | None = None
+    payload_changes: Mapping[str, Any] | None = None
+
+
+def record_step(db: Session, case: ComplaintCase, *, node: NodeIdentity, now: datetime, step: Step) -> None:
+    record_steps(db, case, node=node, now=now, steps=[step])
+
+
+def record_steps(
+    db: Session, case: ComplaintCase, *, node: NodeIdentity, now: datetime, steps: Sequence[Step]
 ) -> None:
-    """Append the event and the complaint's next version, and move the case to `stage`."""
-    version = max(now, case.version_at + timedelta(seconds=1)) if case.record_ids else now
-    state = STAGE_STATE[stage]
-    payload = {**case.payload, **(payload_changes or {}), "state": state, "data_timestamp": stamp(version)}
-    event = {
-        "data_timestamp": stamp(now),
-        "complaint_id": case.complaint_id,
-        "sequence": case.sequence + 1,
-        "action": action,
-        "state": state,
-        "occurred_at": stamp(now),
-        "actor": dict(actor),
-        "region_code": case.jurisdiction,
-        **({"reason": reason} if reason else {}),
-        **(event_fields or {}),
-    }
-    record_id, event_id = append_records(db, node=node, now=now, items=[
-        {"type": "complaint", "jurisdiction": case.jurisdiction, "payload": payload},
-        {"type": "complaint.event", "jurisdiction": case.jurisdiction, "payload": event},
-    ])
-    case.payload, case.version_at, case.stage = payload, version, stage
-    case.sequence += 1
-    case.record_ids = [*case.record_ids, record_id]
-    case.event_ids = [*case.event_ids, event_id]
+    """Append, in one batch, each step's event and the complaint's next version; move the case on."""
+    items: list[dict[str, Any]] = []
+    for step in steps:
+        # A later version per change: a version equal to the one held would be refused as a conflict.
+        first = not case.record_ids and not items
+        version = now if first else max(now, case.version_at + timedelta(seconds=1))
+        state = STAGE_STATE[step.stage]
+        payload = {**case.payload, **(step.payload_changes or {}), "state": state,
+                   "data_timestamp": stamp(version)}
+        case.sequence += 1
+        event = {
+            "data_timestamp": stamp(now),
+            "complaint_id": case.complaint_id,
+            "sequence": case.sequence,
+            "action": step.action,
+            "state": state,
+            "occurred_at": stamp(now),
+            "actor": dict(step.actor),
+            "region_code": case.jurisdiction,
+            **({"reason": step.reason} if step.reason else {}),
+            **(step.event_fields or {}),
+        }
+        items += [{"type": "complaint", "jurisdiction": case.jurisdiction, "payload": payload},
+                  {"type": "complaint.event", "jurisdiction": case.jurisdiction, "payload": event}]
+        case.payload, case.version_at, case.stage = payload, version, step.stage
+    ids = append_records(db, node=node, now=now, items=items)
+    case.record_ids = [*case.record_ids, *ids[0::2]]
+    case.event_ids = [*case.event_ids, *ids[1::2]]
     case.updated_at = now
 
 
@@ -138,7 +151,7 @@ def refresh_deadline(case: ComplaintCase) -> None:
     step = {"received": ACCEPTANCE, "routed": ACCEPTANCE, "accepted": DECISION,
             "investigating": DECISION}.get(case.stage)
     previous = (case.due_step, case.due_at)
-    flags = [flag for flag in case.flags if flag != FLAG_CALENDAR_MISSING]
+    flags = [flag for flag in case.flags if flag not in (FLAG_CALENDAR_MISSING, FLAG_NO_RULE)]
     due_at = None
     if step is not None:
         try:
@@ -150,7 +163,9 @@ def refresh_deadline(case: ComplaintCase) -> None:
             failed = {"step": step, "error": exc.code, "message": exc.message}
             case.deadlines = {**case.deadlines, step: failed}
         else:
-            if deadline is not None:
+            if deadline is None:
+                flags.append(FLAG_NO_RULE)
+            else:
                 due_at = deadline.due
                 case.deadlines = {**case.deadlines, step: deadline_view(step, deadline)}
     case.flags = flags

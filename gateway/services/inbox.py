@@ -87,22 +87,58 @@ def receive_envelopes(
 
     ExchangeGapError when `first_seq` lies beyond the position expected for (sender, stream).
     """
+    check_request(stream=stream, first_seq=first_seq, count=len(envelopes))
+    slots = check_batch(envelopes, first_seq=first_seq, directory=directory, now=now)
+    return receive_checked(db, node=node, directory=directory, sender=sender, stream=stream,
+                           first_seq=first_seq, slots=slots, now=now)
+
+
+def check_request(*, stream: str, first_seq: int, count: int) -> None:
     if type(first_seq) is not int or first_seq < 0:
         raise ExchangeRequestError("first_seq is an integer ≥ 0")
-    if len(envelopes) > MAX_BATCH:
+    if count > MAX_BATCH:
         raise ExchangeRequestError(f"at most {MAX_BATCH} envelopes per batch")
-    if not stream or len(stream) > 64:
+    if not isinstance(stream, str) or not 0 < len(stream) <= 64:
         raise ExchangeRequestError("stream is a name of 1 to 64 characters")
+
+
+def check_batch(envelopes: Sequence[bytes], *, first_seq: int | None, directory: Directory, now: datetime,
+                parsed: Sequence[dict[str, Any] | None] | None = None) -> list[Slot]:
+    """Every envelope checked (signature, origin, key, payload): pure work, done before any lock is taken,
+    so that verifying a batch never holds the database's writer lock. `first_seq` None: no positions.
+    `parsed`: per envelope, the object it is the canonical form of, when the caller has it."""
+    slots: list[Slot] = []
+    for offset, raw in enumerate(envelopes):
+        slot = Slot(None if first_seq is None else first_seq + offset, raw, sha256(raw))
+        try:
+            slot.checked = check_envelope(raw, directory, now=now, parsed=parsed[offset] if parsed else None)
+        except EnvelopeRefused as refused:
+            slot.fate, slot.code, slot.message = "refused", refused.code, refused.message
+        slots.append(slot)
+    return slots
+
+
+def receive_checked(
+    db: Session,
+    *,
+    node: NodeIdentity,
+    directory: Directory,
+    sender: str,
+    stream: str,
+    first_seq: int,
+    slots: list[Slot],
+    now: datetime,
+) -> tuple[list[bytes], int]:
+    """`receive_envelopes` of a batch `check_batch` made: the writer lock is taken here, first thing."""
     inbox = InboxRepository(db)
     frontier = LogRepository(db).lock_state()
     held_seq = inbox.next_seq(sender, stream)
     expected = held_seq or 0
     if first_seq > expected:
         raise ExchangeGapError(expected, first_seq)
-    slots = [Slot(first_seq + i, raw, sha256(raw)) for i, raw in enumerate(envelopes)]
-    receipts = take_envelopes(db, node=node, directory=directory, sender=sender, stream=stream, slots=slots,
-                              frontier=frontier, replay_below=expected, now=now)
-    next_seq = max(expected, first_seq + len(envelopes))
+    receipts = take_envelopes(db, node=node, sender=sender, stream=stream, slots=slots, frontier=frontier,
+                              replay_below=expected, now=now, directory=directory)
+    next_seq = max(expected, first_seq + len(slots))
     if held_seq != next_seq:
         inbox.set_next_seq(sender, stream, next_seq, known=held_seq is not None, now=now)
     return receipts, next_seq
@@ -120,7 +156,7 @@ def take_envelopes(
     replay_below: int,
     now: datetime,
 ) -> list[bytes]:
-    """The receive path shared by push and pull. The caller took the writer lock (`frontier`)."""
+    """The receive path shared by push and pull, for checked slots; the caller took the writer lock."""
     inbox = InboxRepository(db)
     stamp = {"sender": sender, "receiver": node.node_id,
              "received_at": now.astimezone(CHINA_TZ).isoformat(timespec="milliseconds")}
@@ -130,12 +166,7 @@ def take_envelopes(
         replay = replays.get(slot.seq) if slot.seq is not None else None
         if replay is not None and replay[0] == slot.digest:
             slot.fate, slot.receipt = "replayed", replay[1]
-            continue
-        try:
-            slot.checked = check_envelope(slot.raw, directory, now=now)
-        except EnvelopeRefused as refused:
-            slot.fate, slot.code, slot.message = "refused", refused.code, refused.message
-    checked = [s for s in slots if s.fate is None]
+    checked = [s for s in slots if s.fate is None and s.checked is not None]
     given = inbox.get_receipts((s.origin, s.envelope_id) for s in checked)
     held = inbox.held_leaves(s.envelope_id for s in checked if (s.origin, s.envelope_id) not in given)
     sort_checked(slots, given, held, now=now)

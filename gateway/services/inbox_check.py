@@ -65,20 +65,15 @@ def peek_names(raw: bytes) -> tuple[str, str]:
             eid if isinstance(eid, str) and len(eid) <= 64 else "")
 
 
-def check_envelope(raw: bytes, directory: Directory, *, now: datetime) -> CheckedEnvelope:
-    """The verified envelope, or EnvelopeRefused with the code the receipt will carry."""
-    try:
-        parsed = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise EnvelopeRefused(MALFORMED, f"the envelope is not JSON: {exc.msg}") from exc
-    if not isinstance(parsed, dict):
-        raise EnvelopeRefused(MALFORMED, "an envelope is a JSON object")
-    try:
-        canonical = canonicalize(parsed) == raw
-    except SignatureError:
-        canonical = False
-    if not canonical:
-        raise EnvelopeRefused(MALFORMED, "the envelope bytes are not in RFC 8785 canonical form")
+def check_envelope(raw: bytes, directory: Directory, *, now: datetime, parsed: dict[str, Any] | None = None
+                   ) -> CheckedEnvelope:
+    """The verified envelope, or EnvelopeRefused with the code the receipt will carry.
+
+    `parsed`, when given, is the object whose canonical form `raw` was made from (a request body
+    already parsed): neither parsed nor canonicalized a second time.
+    """
+    if parsed is None:
+        parsed = _canonical_object(raw)
     origin = parsed.get("origin")
     if not isinstance(origin, str) or origin not in directory:
         raise EnvelopeRefused(UNKNOWN_ORIGIN, f"origin {origin!r} is not a node of the "
@@ -98,6 +93,22 @@ def check_envelope(raw: bytes, directory: Directory, *, now: datetime) -> Checke
         raise EnvelopeRefused(INVALID_PAYLOAD, f"{exc.message}{': ' + reasons if reasons else ''}") from exc
     return CheckedEnvelope(envelope, record_key(record_type, envelope["jurisdiction"], key),
                            hashlib.sha256(canonicalize(payload)).digest())
+
+
+def _canonical_object(raw: bytes) -> dict[str, Any]:
+    try:
+        parsed = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise EnvelopeRefused(MALFORMED, f"the envelope is not JSON: {exc.msg}") from exc
+    if not isinstance(parsed, dict):
+        raise EnvelopeRefused(MALFORMED, "an envelope is a JSON object")
+    try:
+        canonical = canonicalize(parsed) == raw
+    except SignatureError:
+        canonical = False
+    if not canonical:
+        raise EnvelopeRefused(MALFORMED, "the envelope bytes are not in RFC 8785 canonical form")
+    return parsed
 
 
 def record_key(record_type: str, jurisdiction: str, key: tuple[str, ...]) -> str:

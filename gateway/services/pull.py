@@ -23,8 +23,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from gateway.services.identity import NodeIdentity
-from gateway.services.inbox import MAX_BATCH, take_envelopes
-from gateway.services.inbox_sort import Slot, sha256
+from gateway.services.inbox import MAX_BATCH, check_batch, take_envelopes
 from gateway.services.peer_auth import issue_peer_token
 from gateway.store.repositories.inbox import InboxRepository
 from gateway.store.repositories.log import LogRepository
@@ -98,17 +97,19 @@ def fetch_page(client: httpx.Client, *, base_url: str, node: NodeIdentity, peer:
 def take_page(db: Session, *, node: NodeIdentity, directory: Directory, peer: str, page: FeedPage,
               now: datetime) -> PullCounts:
     """Receive one fetched page as a push from `peer` would be, and move the cursor past it."""
+    slots = check_batch([leaf for _, leaf in page.lines], first_seq=None, directory=directory, now=now)
+    for slot, (index, _) in zip(slots, page.lines, strict=True):
+        slot.seq = index
     inbox = InboxRepository(db)
     frontier = LogRepository(db).lock_state()
     held = inbox.next_seq(peer, PULL_STREAM)
     cursor = held or 0
     # Lines below the cursor were taken by a pull that committed meanwhile.
-    fresh = [(index, leaf) for index, leaf in page.lines if index >= cursor]
+    fresh = [slot for slot in slots if slot.seq is not None and slot.seq >= cursor]
     counts = PullCounts(pages=1, log_size=page.log_size)
     if fresh:
-        slots = [Slot(index, leaf, sha256(leaf)) for index, leaf in fresh]
         receipts = take_envelopes(db, node=node, directory=directory, sender=peer, stream=PULL_STREAM,
-                                  slots=slots, frontier=frontier, replay_below=0, now=now)
+                                  slots=fresh, frontier=frontier, replay_below=0, now=now)
         counts.statuses.update(orjson.loads(receipt)["status"] for receipt in receipts)
     counts.cursor = max(cursor, page.next_after + 1)
     if counts.cursor != held:

@@ -23,7 +23,8 @@ from signing.envelope import open_leaf, seal
 from signing.keys import Keyring, PublicKey
 from signing.receipt import verify_receipt
 from tests.gateway.conftest import EXAMPLES, award
-from tests.gateway.test_inbox import body_of, envelope_of
+from tests.gateway.test_exchange_api import body_of
+from tests.gateway.test_inbox import envelope_of
 from tests.integration.federation import (
     CITY,
     COUNTY,

@@ -69,7 +69,7 @@ class InboxRepository:
 
     def add_receipts(self, receipts: Sequence[GivenReceipt]) -> None:
         if receipts:
-            self.db.connection().execute(insert(InboxReceipt.__table__), [
+            self.db.connection().execute(insert(InboxReceipt), [
                 {"origin": r.origin, "envelope_id": r.envelope_id, "digest": r.digest, "sender": r.sender,
                  "log_index": r.log_index, "receipt": r.receipt, "received_at": r.received_at}
                 for r in receipts])
