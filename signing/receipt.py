@@ -91,8 +91,6 @@ def verify_receipt(data: bytes | Mapping[str, Any], keyring: Keyring, at: dateti
     signed = canonicalize({name: value for name, value in receipt.items() if name != "sig"})
     try:
         header = verify_detached(sig["jws"], signed, keyring, typ=RECEIPT_TYP, at=at)
-    except ReceiptError:
-        raise
     except SignatureError as exc:
         raise ReceiptError(f"the receipt signature does not verify: {exc.message}") from exc
     if header["alg"] != sig["alg"] or header["kid"] != sig["kid"]:

@@ -26,7 +26,7 @@ from signing.envelope import envelope_id, seal
 from signing.keys import SigningKey
 from signing.merkle import leaf_hash
 from signing.note import checkpoint_body, sign_note
-from sync.delivery import Failure
+from sync.answer import Failure
 from sync.outbox import enqueue_deliveries
 from sync.routing import RoutingRules
 
@@ -93,17 +93,18 @@ class DeliveryAlerts:
             validate_payload("alert", payload)
             key = business_key("alert", payload)
             version = payload["data_timestamp"]
+            alert_envelope_id = envelope_id("alert", self.node_id, key, version)
             unsigned = {
-                "v": 1, "id": envelope_id("alert", self.node_id, key, version), "type": "alert",
+                "v": 1, "id": alert_envelope_id, "type": "alert",
                 "schema": schema_name("alert"), "jurisdiction": self.node_id, "origin": self.node_id,
                 "source": {"system": ALERT_SOURCE, "ref": payload["alert_id"], "adapter": STANDARD_ADAPTER},
                 "issued_at": issued_at, "payload": payload,
             }
             _, leaf = seal(unsigned, self.key)
             record_key = hashlib.sha256(canonicalize(["alert", self.node_id, list(key)])).hexdigest()[:32]
-            leaves.append(NewLeaf(unsigned["id"], record_key, "alert", self.node_id, self.node_id, version,
+            leaves.append(NewLeaf(alert_envelope_id, record_key, "alert", self.node_id, self.node_id, version,
                                   hashlib.sha256(canonicalize(payload)).digest(), leaf_hash(leaf), leaf))
-            heads[record_key] = Head(unsigned["id"], version, datetime.fromisoformat(version))
+            heads[record_key] = Head(alert_envelope_id, version, datetime.fromisoformat(version))
         held = log.existing(leaf.envelope_id for leaf in leaves)
         leaves = [leaf for leaf in leaves if leaf.envelope_id not in held]
         if not leaves:

@@ -32,6 +32,7 @@ from sync.transport import HttpTransport, Transport
 log = logging.getLogger("sync.context")
 
 DirectorySource = Callable[[datetime], "Directory | None"]
+RECHECK_REFUSED = timedelta(minutes=1)
 
 
 class DirectoryFiles:
@@ -45,15 +46,20 @@ class DirectoryFiles:
         self._lock = threading.Lock()
         self._stamp: tuple[object, ...] | None = None
         self._held: Directory | None = None
+        self._refused_at: datetime | None = None
 
     def current(self, now: datetime) -> Directory | None:
         """The held directory if it verifies and is valid at `now`; None otherwise (nothing is sent then)."""
         stamp = (_stamp(self.directory_path), _stamp(self.root_path))
         with self._lock:
             held = self._held
-            if held is not None and stamp == self._stamp and now < held.expires_at:
-                return held
-            self._stamp, self._held = stamp, None
+            if stamp == self._stamp:
+                if held is not None and now < held.expires_at:
+                    return held
+                # The same files were refused a moment ago: once a minute is enough to say so again.
+                if held is None and self._refused_at is not None and now - self._refused_at < RECHECK_REFUSED:
+                    return None
+            self._stamp, self._held, self._refused_at = stamp, None, None
             if None in stamp:
                 return None
             try:
@@ -61,6 +67,7 @@ class DirectoryFiles:
                 self._held = verify_directory(orjson.loads(self.directory_path.read_bytes()), root, now=now)
             except (OSError, orjson.JSONDecodeError, SignatureError) as exc:
                 log.warning("no usable federation directory: %s", exc)
+                self._refused_at = now
                 return None
             return self._held
 

@@ -1,99 +1,54 @@
-"""Delivering one outbox stream: the next batch in order, judged by its answer, every try recorded.
+"""Delivering one outbox stream: the next batch in order, sent, its answer recorded (sync.answer).
 
-`deliver()` is the only place a delivery changes state; Celery tasks, the in-process relay and the
-sweeper all call it. It takes the PENDING head of the (destination, stream) stream, locks the
-contiguous run after it (SKIP LOCKED: a run another worker holds is left to it), sends it as one
-batch, and records the answer in the caller's transaction:
+`deliver()` is the one place a delivery changes state; Celery tasks, the in-process relay and the
+file exchange all go through it or its three steps. `claim` takes the PENDING head of the
+(destination, stream) stream and locks the contiguous run after it (SKIP LOCKED: a run another
+worker holds is left to it); `send` posts the run as one batch; `record` judges the answer in the
+caller's transaction and raises an alert (kind `delivery.failed`) for every run that FAILED.
 
-- 200: each receipt is verified with the receiver's keys from the directory and must name the
-  envelope, the receiver, this sender and the digest of the bytes sent; accepted or duplicate →
-  DELIVERED with the receipt bytes kept; refused → FAILED with the receiver's code.
-- no answer, 408, 429, 5xx: transient; the run stays PENDING and waits a jittered exponential delay
-  computed from the attempts stored (at least what Retry-After asks, at most `cap`).
-- 409 `exchange.gap`: the receiver expects an earlier number, so the rows from there are sent again
-  (they become PENDING); if one of them FAILED, the stream waits for an operator's retry.
-- any other answer (3xx, 4xx): permanent; the run is FAILED.
+A FAILED row the receiver never took holds the stream back (the receiver numbers without gaps)
+until `ggzy exchange retry`; that is the point of failing loudly rather than skipping.
 
-Every FAILED run raises an alert (kind `delivery.failed`) through the `alerts` sink. A FAILED row the
-receiver never took holds the stream back (the receiver numbers without gaps) until `ggzy exchange
-retry`; that is the point of failing loudly rather than skipping.
+On PostgreSQL the three steps run in one transaction, so the row locks cover the request. SQLite
+has no row locks and one writer: a read transaction there cannot turn into a write once another
+writer has committed, so the relay claims in one short transaction and records in a second one
+that takes the write lock first and drops the run if another process recorded it meanwhile.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
 
-import orjson
 from sqlalchemy.orm import Session
 
-from gateway.store.models.exchange import DELIVERED, FAILED, PENDING
+from gateway.store.models.exchange import PENDING
 from gateway.store.repositories.exchange import ExchangeRepository, OutgoingDelivery
-from signing.canonical import canonicalize
 from signing.directory import Directory, UnknownNodeError
-from signing.errors import SignatureError
-from signing.receipt import verify_receipt
+from sync.answer import JITTER, AlertSink, DeliveryReport, Failure, Judge, RetryPolicy
 from sync.transport import Answer, Batch, Transport, TransportError
 
-GAP_CODE = "exchange.gap"
-TRANSIENT_STATUSES = frozenset({408, 429})
-# Jitter only spreads retries out in time; nothing secret depends on it.
-_JITTER = random.Random()  # noqa: S311
+__all__ = ["AlertSink", "Claim", "DeliveryReport", "Failure", "RetryPolicy", "Sent", "claim", "deliver",
+           "record", "record_answer", "send"]
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    base: timedelta = timedelta(seconds=2)
-    cap: timedelta = timedelta(minutes=10)
-    batch_size: int = 1000
-
-    def delay(self, attempts: int, rng: random.Random, retry_after: float | None = None) -> timedelta:
-        """Wait after the `attempts`-th failed try: half the exponential step fixed, half random."""
-        cap = self.cap.total_seconds()
-        step = min(cap, self.base.total_seconds() * 2 ** min(attempts - 1, 32))
-        seconds = step / 2 + rng.uniform(0, step / 2)
-        if retry_after is not None:
-            seconds = max(seconds, min(retry_after, cap))
-        return timedelta(seconds=seconds)
+class Claim:
+    outbox_id: int
+    rows: list[OutgoingDelivery]
 
 
 @dataclass(frozen=True)
-class Failure:
-    """A run of deliveries to one destination that failed for good, for the alert."""
+class Sent:
+    """What became of a claimed run: an answer, no answer (`error`), or not sendable (`refusal`)."""
 
-    target: str
-    stream: str
-    seqs: tuple[int, ...]
-    envelope_ids: tuple[str, ...]
-    record_types: tuple[str, ...]
-    code: str
-    message: str
-    http_status: int | None = None
-
-
-class AlertSink(Protocol):
-    def __call__(self, db: Session, *, failures: Sequence[Failure], now: datetime) -> None: ...
-
-
-@dataclass
-class DeliveryReport:
-    """outcome: sent (a batch went out), idle (nothing pending), waiting (the head is not due),
-    busy (another worker holds the head), done (the delivery asked for is no longer PENDING)."""
-
-    outbox_id: int | None
-    outcome: str
-    sent: int = 0
-    delivered: int = 0
-    failed: int = 0
-    retrying: int = 0
-    retry_at: datetime | None = None
-    more: bool = False
-    errors: list[str] = field(default_factory=list)
+    rows: list[OutgoingDelivery]
+    finished_at: datetime
+    answer: Answer | None = None
+    error: str | None = None
+    refusal: tuple[str, str] | None = None
 
 
 def deliver(db: Session, *, outbox_id: int | None = None, delivery_id: int | None = None,
@@ -101,203 +56,109 @@ def deliver(db: Session, *, outbox_id: int | None = None, delivery_id: int | Non
             policy: RetryPolicy | None = None, rng: random.Random | None = None,
             alerts: AlertSink | None = None) -> DeliveryReport:
     """Send the next batch of the stream of `outbox_id` (or of the stream `delivery_id` belongs to)."""
-    if outbox_id is not None and delivery_id is not None:
-        raise ValueError("give exactly one of outbox_id and delivery_id")
     policy = policy or RetryPolicy()
+    claimed = claim(db, outbox_id=outbox_id, delivery_id=delivery_id, now=now, batch_size=policy.batch_size)
+    if isinstance(claimed, DeliveryReport):
+        return claimed
+    sent = send(claimed, transport=transport, directory=directory, now=now)
+    return record(db, claimed, sent, directory=directory, node_id=node_id, now=now, policy=policy, rng=rng,
+                  alerts=alerts)
+
+
+def claim(db: Session, *, outbox_id: int | None = None, delivery_id: int | None = None, now: datetime,
+          batch_size: int = 1000) -> Claim | DeliveryReport:
+    """The run to send next, locked; or a report saying why there is none now."""
     repo = ExchangeRepository(db)
-    if delivery_id is not None:
+    if delivery_id is None:
+        if outbox_id is None:
+            raise ValueError("give exactly one of outbox_id and delivery_id")
+        stream_id = outbox_id
+    else:
+        if outbox_id is not None:
+            raise ValueError("give exactly one of outbox_id and delivery_id")
         locked = repo.lock_delivery(delivery_id)
         if locked is None:
             return DeliveryReport(None, "busy")
-        outbox_id, status = locked
+        stream_id, status = locked
         if status != PENDING:
-            return DeliveryReport(outbox_id, "done")
-    if outbox_id is None:
-        raise ValueError("give exactly one of outbox_id and delivery_id")
-    head = repo.head(outbox_id)
+            return DeliveryReport(stream_id, "done")
+    head = repo.head(stream_id)
     if head is None:
-        return DeliveryReport(outbox_id, "idle")
+        return DeliveryReport(stream_id, "idle")
     if head.next_attempt_at > now:
-        return DeliveryReport(outbox_id, "waiting", retry_at=head.next_attempt_at)
-    rows = repo.lock_batch(outbox_id, from_seq=head.seq, limit=policy.batch_size)
+        return DeliveryReport(stream_id, "waiting", retry_at=head.next_attempt_at)
+    rows = repo.lock_batch(stream_id, from_seq=head.seq, limit=batch_size)
     if not rows or rows[0].seq != head.seq:
-        return DeliveryReport(outbox_id, "busy")
-    run = _Run(repo, _contiguous(rows), node_id=node_id, now=now, policy=policy,
-               rng=rng or _JITTER, directory=directory)
-    run.send(transport)
-    if run.failures and alerts is not None:
-        alerts(db, failures=run.failures, now=now)
-    db.flush()
-    after = repo.head(outbox_id)
-    run.report.more = after is not None and after.next_attempt_at <= now
-    return run.report
+        return DeliveryReport(stream_id, "busy")
+    return Claim(stream_id, _contiguous(rows))
+
+
+def send(claimed: Claim, *, transport: Transport, directory: Directory, now: datetime) -> Sent:
+    """Post the run (no database work here)."""
+    rows = claimed.rows
+    try:
+        endpoint = directory.node(rows[0].target_node).endpoint
+    except UnknownNodeError as exc:
+        return Sent(rows, now, refusal=("directory.unknown_node", exc.message))
+    sendable = _until_missing(rows)
+    if not sendable:
+        return Sent(rows[:1], now, refusal=("exchange.missing_leaf", "the log holds no envelope of this id"))
+    started = time.monotonic()
+    leaves = [row.leaf or b"" for row in sendable]
+    batch = Batch(rows[0].target_node, endpoint, rows[0].stream, rows[0].seq, leaves)
+    try:
+        answer = transport.send(batch, now=now)
+    except TransportError as exc:
+        return Sent(sendable, _after(now, started), error=f"exchange.unreachable: {exc}")
+    return Sent(sendable, _after(now, started), answer=answer)
+
+
+def record(db: Session, claimed: Claim, sent: Sent, *, directory: Directory, node_id: str, now: datetime,
+           policy: RetryPolicy | None = None, rng: random.Random | None = None,
+           alerts: AlertSink | None = None, recheck: bool = False) -> DeliveryReport:
+    """Judge `sent` in `db`'s transaction. `recheck`: the claim was made in an earlier transaction."""
+    repo = ExchangeRepository(db)
+    rows = sent.rows
+    if recheck:
+        repo.touch(rows[0].id)  # the write lock first: what is read next stays true until the commit
+        if repo.states([row.id for row in rows]) != {row.id: (PENDING, row.attempts) for row in rows}:
+            return DeliveryReport(claimed.outbox_id, "busy")  # recorded meanwhile by someone else
+    judge = Judge(repo, rows, node_id=node_id, now=now, policy=policy or RetryPolicy(), rng=rng or JITTER,
+                  directory=directory, finished_at=sent.finished_at,
+                  http_status=sent.answer.status if sent.answer else None)
+    if sent.refusal is not None:
+        judge.report.sent = 0
+        judge.fail(rows, *sent.refusal)
+    elif sent.answer is None:
+        judge.retry(rows, sent.error or "exchange.unreachable")
+    else:
+        judge.judge(sent.answer)
+    return _finish(db, repo, judge, alerts, now)
 
 
 def record_answer(db: Session, *, rows: list[OutgoingDelivery], answer: Answer, directory: Directory,
                   node_id: str, now: datetime, policy: RetryPolicy | None = None,
                   alerts: AlertSink | None = None) -> DeliveryReport:
     """Judge an answer that came back another way (a receipts file) for `rows`, sent as one batch."""
-    run = _Run(ExchangeRepository(db), rows, node_id=node_id, now=now, policy=policy or RetryPolicy(),
-               rng=_JITTER, directory=directory)
-    run.report.sent, run.http_status = len(rows), answer.status
-    run.judge(answer)
-    if run.failures and alerts is not None:
-        alerts(db, failures=run.failures, now=now)
+    repo = ExchangeRepository(db)
+    judge = Judge(repo, rows, node_id=node_id, now=now, policy=policy or RetryPolicy(), rng=JITTER,
+                  directory=directory, http_status=answer.status)
+    judge.judge(answer)
+    return _finish(db, repo, judge, alerts, now)
+
+
+def _finish(db: Session, repo: ExchangeRepository, judge: Judge, alerts: AlertSink | None,
+            now: datetime) -> DeliveryReport:
+    if judge.failures and alerts is not None:
+        alerts(db, failures=judge.failures, now=now)
     db.flush()
-    return run.report
+    after = repo.head(judge.rows[0].outbox_id)
+    judge.report.more = after is not None and after.next_attempt_at <= now
+    return judge.report
 
 
-class _Run:
-    """One batch: what was sent, and the changes and attempt rows its answer leads to."""
-
-    def __init__(self, repo: ExchangeRepository, rows: list[OutgoingDelivery], *, node_id: str, now: datetime,
-                 policy: RetryPolicy, rng: random.Random, directory: Directory) -> None:
-        self.repo, self.rows, self.node_id, self.now = repo, rows, node_id, now
-        self.policy, self.rng, self.directory = policy, rng, directory
-        self.target, self.stream, self.first_seq = rows[0].target_node, rows[0].stream, rows[0].seq
-        self.report = DeliveryReport(rows[0].outbox_id, "sent")
-        self.failures: list[Failure] = []
-        self.http_status: int | None = None
-        self.finished_at = now
-
-    def send(self, transport: Transport) -> None:
-        try:
-            endpoint = self.directory.node(self.target).endpoint
-        except UnknownNodeError as exc:
-            self.fail(self.rows, "directory.unknown_node", exc.message)
-            return
-        sendable = _until_missing(self.rows)
-        if not sendable:
-            self.fail(self.rows[:1], "exchange.missing_leaf", "the log holds no envelope with this id")
-            return
-        self.rows = sendable
-        # The attempt rows are written after the answer: the transaction is the same either way, and
-        # on SQLite an early write would hold the database's write lock for the whole request.
-        started = time.monotonic()
-        try:
-            answer = transport.send(Batch(self.target, endpoint, self.stream, self.first_seq,
-                                          [row.leaf or b"" for row in self.rows]), now=self.now)
-        except TransportError as exc:
-            self._finish(started)
-            self.retry(self.rows, f"exchange.unreachable: {exc}")
-            return
-        self._finish(started)
-        self.report.sent = len(self.rows)
-        self.http_status = answer.status
-        self.judge(answer)
-
-    def judge(self, answer: Answer) -> None:
-        status = answer.status
-        if 200 <= status < 300:
-            self.take_receipts(answer.body)
-        elif status == 409 and _problem(answer.body).get("code") == GAP_CODE:
-            self.resend_from(_problem(answer.body).get("expected_seq"))
-        elif status in TRANSIENT_STATUSES or status >= 500:
-            self.retry(self.rows, f"http.{status}: {_problem_text(answer.body)}", answer.retry_after)
-        else:
-            problem = _problem(answer.body)
-            self.fail(self.rows, str(problem.get("code") or f"http.{status}"), _problem_text(answer.body))
-
-    def take_receipts(self, body: bytes) -> None:
-        try:
-            receipts = orjson.loads(body)["receipts"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            receipts = None
-        if not isinstance(receipts, list) or len(receipts) != len(self.rows):
-            self.retry(self.rows, "exchange.bad_answer: the answer does not hold one receipt per envelope")
-            return
-        keyring = self.directory.node_keyring(self.target, self.now)
-        changes: list[dict[str, Any]] = []
-        attempts: list[dict[str, Any]] = []
-        refused: dict[str, list[OutgoingDelivery]] = {}
-        unverified: list[OutgoingDelivery] = []
-        reason = ""
-        for row, receipt in zip(self.rows, receipts, strict=True):
-            try:
-                opened = verify_receipt(receipt, keyring)
-                problem = self._mismatch(row, opened)
-                stored = canonicalize(receipt)
-            except SignatureError as exc:
-                # Most likely a receiver key this node's directory does not list yet: ask again later.
-                unverified.append(row)
-                reason = exc.message
-                continue
-            if problem is not None:
-                self.fail([row], "exchange.receipt_mismatch", problem)
-            elif opened["status"] == "refused":
-                refused.setdefault(opened["code"], []).append(row)
-            else:
-                changes.append({"id": row.id, "status": DELIVERED, "attempts": row.attempts + 1,
-                                "receipt": stored, "delivered_at": self.now, "last_error": None})
-                attempts.append(self._attempt(row, "delivered" if opened["status"] == "accepted"
-                                              else "duplicate"))
-        self.repo.apply(changes)
-        self.repo.add_attempts(attempts)
-        self.report.delivered += len(changes)
-        if unverified:
-            self.retry(unverified, f"exchange.bad_receipt: {reason}")
-        for code, rows in refused.items():
-            self.fail(rows, code, "refused by the receiver", outcome="refused")
-
-    def resend_from(self, expected: Any) -> None:
-        if type(expected) is not int or not 0 <= expected < self.first_seq:
-            self.retry(self.rows, f"{GAP_CODE}: the receiver expects seq {expected!r}, "
-                                  f"not an earlier one than {self.first_seq}")
-            return
-        held = self.repo.statuses_between(self.rows[0].outbox_id, expected, self.first_seq)
-        missing = [seq for seq in range(expected, self.first_seq) if seq not in held]
-        failed = [seq for seq, (_, status) in held.items() if status == FAILED]
-        if missing or failed:
-            why = (f"seq {min(failed)} FAILED (ggzy exchange retry)" if failed
-                   else f"seq {missing[0]} is not held here")
-            self.retry(self.rows, f"{GAP_CODE}: the receiver expects seq {expected}; {why}")
-            return
-        self.repo.apply([{"id": delivery_id, "status": PENDING, "next_attempt_at": self.now}
-                         for delivery_id, status in held.values() if status == DELIVERED])
-        self.repo.apply([{"id": row.id, "attempts": row.attempts + 1, "next_attempt_at": self.now,
-                          "last_error": f"{GAP_CODE}: resent from seq {expected}"} for row in self.rows])
-        self.repo.add_attempts([self._attempt(row, "gap", f"{GAP_CODE}: expected {expected}")
-                                for row in self.rows])
-        self.report.retrying += len(self.rows)
-
-    def retry(self, rows: Sequence[OutgoingDelivery], error: str, retry_after: float | None = None) -> None:
-        wait = self.policy.delay(rows[0].attempts + 1, self.rng, retry_after)
-        at = self.now + wait
-        self.repo.apply([{"id": row.id, "attempts": row.attempts + 1, "next_attempt_at": at,
-                          "last_error": error} for row in rows])
-        self.repo.add_attempts([self._attempt(row, "transient", error) for row in rows])
-        self.report.retrying += len(rows)
-        self.report.retry_at = min(filter(None, (self.report.retry_at, at)))
-        self.report.errors.append(error)
-
-    def fail(self, rows: Sequence[OutgoingDelivery], code: str, message: str, *, outcome: str = "permanent"
-             ) -> None:
-        error = f"{code}: {message}"
-        self.repo.apply([{"id": row.id, "status": FAILED, "attempts": row.attempts + 1, "last_error": error}
-                         for row in rows])
-        self.repo.add_attempts([self._attempt(row, outcome, error) for row in rows])
-        self.report.failed += len(rows)
-        self.report.errors.append(error)
-        self.failures.append(Failure(
-            self.target, self.stream, tuple(row.seq for row in rows), tuple(row.envelope_id for row in rows),
-            tuple(row.record_type or "" for row in rows), code, message, self.http_status))
-
-    def _mismatch(self, row: OutgoingDelivery, receipt: dict[str, Any]) -> str | None:
-        expected = {"envelope_id": row.envelope_id, "receiver": self.target, "sender": self.node_id}
-        if receipt["status"] != "refused":
-            expected["digest"] = "sha256:" + hashlib.sha256(row.leaf or b"").hexdigest()
-        for name, value in expected.items():
-            if receipt.get(name) != value:
-                return f"the receipt names {name} {receipt.get(name)!r}, not {value!r}"
-        return None
-
-    def _attempt(self, row: OutgoingDelivery, outcome: str, error: str | None = None) -> dict[str, Any]:
-        return {"delivery_id": row.id, "number": row.attempts + 1, "started_at": self.now,
-                "finished_at": self.finished_at, "outcome": outcome, "http_status": self.http_status,
-                "error": error}
-
-    def _finish(self, started: float) -> None:
-        self.finished_at = self.now + timedelta(seconds=time.monotonic() - started)
+def _after(now: datetime, started: float) -> datetime:
+    return now + timedelta(seconds=time.monotonic() - started)
 
 
 def _contiguous(rows: list[OutgoingDelivery]) -> list[OutgoingDelivery]:
@@ -313,17 +174,3 @@ def _until_missing(rows: list[OutgoingDelivery]) -> list[OutgoingDelivery]:
         if row.leaf is None:
             return rows[:index]
     return rows
-
-
-def _problem(body: bytes) -> dict[str, Any]:
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
-
-
-def _problem_text(body: bytes) -> str:
-    problem = _problem(body)
-    text = problem.get("detail") or problem.get("title") or body[:200].decode("utf-8", "replace")
-    return str(text)[:500]

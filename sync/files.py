@@ -29,7 +29,8 @@ from signing.directory import Directory, UnknownNodeError
 from signing.errors import SignatureError
 from signing.jws import sign_detached, verify_detached
 from signing.keys import SigningKey
-from sync.delivery import GAP_CODE, AlertSink, DeliveryReport, RetryPolicy, record_answer
+from sync.answer import GAP_CODE
+from sync.delivery import AlertSink, DeliveryReport, RetryPolicy, record_answer
 from sync.transport import MAX_BATCH, Answer
 
 FILE_TYP = "ggzy-exchange-file+jcs"

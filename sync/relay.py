@@ -3,7 +3,8 @@
 It runs where no broker is configured, with the same `deliver()` as the Celery tasks. A commit that
 wrote deliveries wakes it at once; otherwise it looks again when the earliest waiting delivery falls
 due, and at least every `sync.sweep_interval`, which is also what picks up deliveries written by
-other processes (`ggzy ingest`) on the same database. Each batch is its own transaction.
+other processes (`ggzy ingest`) on the same database. Each batch is its own transaction (two on
+SQLite: see sync.delivery).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime
 
 from gateway.store.repositories.exchange import ExchangeRepository
 from sync.context import ExchangeContext
-from sync.delivery import DeliveryReport, deliver
+from sync.delivery import DeliveryReport, claim, deliver, record, send
 
 log = logging.getLogger("sync.relay")
 
@@ -29,6 +30,8 @@ class Relay:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        with context.session_factory() as db:
+            self._sqlite = db.get_bind().dialect.name == "sqlite"
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="ggzy-relay", daemon=True)
@@ -63,15 +66,24 @@ class Relay:
         return reports
 
     def deliver_batch(self, outbox_id: int) -> DeliveryReport | None:
-        """One batch in its own transaction; None when this node holds no valid directory."""
+        """One batch; None when this node holds no valid directory. See sync.delivery for SQLite."""
         now = self.clock()
         directory = self.context.directory(now)
         if directory is None:
             return None
         ctx = self.context
+        if not self._sqlite:
+            with ctx.session_factory() as db, db.begin():
+                return deliver(db, outbox_id=outbox_id, transport=ctx.transport, directory=directory,
+                               node_id=ctx.node_id, now=now, policy=ctx.policy, alerts=ctx.alerts(directory))
         with ctx.session_factory() as db, db.begin():
-            return deliver(db, outbox_id=outbox_id, transport=ctx.transport, directory=directory,
-                           node_id=ctx.node_id, now=now, policy=ctx.policy, alerts=ctx.alerts(directory))
+            claimed = claim(db, outbox_id=outbox_id, now=now, batch_size=ctx.policy.batch_size)
+        if isinstance(claimed, DeliveryReport):
+            return claimed
+        sent = send(claimed, transport=ctx.transport, directory=directory, now=now)
+        with ctx.session_factory() as db, db.begin():
+            return record(db, claimed, sent, directory=directory, node_id=ctx.node_id, now=now,
+                          policy=ctx.policy, alerts=ctx.alerts(directory), recheck=True)
 
     def _loop(self) -> None:
         interval = self.context.settings.sync.sweep_interval.total_seconds()

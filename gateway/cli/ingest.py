@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from adapters.base import SourceAdapter
 from config.settings import Settings, get_settings
-from gateway.cli.setup import open_session, prepare_node
+from gateway.cli.setup import open_session, prepare_node, tune_gc
 from gateway.services.identity import NodeIdentity
 from gateway.services.quarantine import list_quarantine, reprocess_quarantined, show_quarantined
 from gateway.services.source_ingest import SourceIngestReport, ingest_source, source_registry
@@ -59,6 +59,7 @@ def ingest_command(
     adapter = adapter_or_exit(load_registry(settings), source)
     files = collect_files(paths)
     node = prepare_node(settings)
+    tune_gc()
     err = Console(stderr=True)
     totals = empty_totals()
     per_file: list[dict[str, Any]] = []

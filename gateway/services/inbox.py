@@ -1,14 +1,16 @@
 """The inbox: envelopes delivered by peers are checked, deduplicated, logged as they are, and receipted.
 
-One batch is one transaction. The log writer lock is taken first, so batches (from one sender or
-several) and local ingests are serialized, the stream position and the dedup rows are read under
-it, and what a batch appends is one contiguous run of leaves with one checkpoint.
+One batch is one transaction. Its envelopes are checked first (inbox_check: bytes, origin, key,
+signature, payload), which is pure work done before the transaction writes anything, so verifying
+a batch never holds the database's writer lock. Then the log writer lock is taken: batches (from
+one sender or several) and local ingests are serialized, the stream position and the dedup rows are
+read under it, and what a batch appends is one contiguous run of leaves with one checkpoint.
 
 Per envelope, in order:
 - a resend (its sequence number is below the one expected) of an envelope refused before gets the
   stored refusal again, byte for byte;
-- otherwise it is checked (inbox_check); a refusal gets a signed receipt with its code and is
-  recorded in `inbox_refusals`;
+- an envelope the check refused gets a signed receipt with its code and is recorded in
+  `inbox_refusals`;
 - it is sorted against what the node holds (inbox_sort): an envelope already taken from its origin
   with the same digest gets the receipt given then, byte for byte, when the same peer asks again,
   or a `duplicate` receipt built from the same stored facts when another peer delivers it too

@@ -100,6 +100,9 @@ class TestSignReceipt:
             accepted(checkpoint={"size": 41, "root": ROOT}),
             accepted(checkpoint={"size": 42, "root": "AAAA"}),
             accepted(checkpoint={"size": 42, "root": ROOT, "extra": 1}),
+            accepted(checkpoint={"size": 42, "root": "not base64!"}),
+            accepted(checkpoint={"size": "42", "root": ROOT}),
+            accepted(origin="5" * 201),
             accepted(envelope_id=""),
             accepted(sender=""),
             accepted(received_at="yesterday"),
@@ -114,6 +117,10 @@ class TestSignReceipt:
     )
     def test_refuses_malformed_receipts(self, fields: dict[str, Any], ed_key: SigningKey) -> None:
         assert code_of(lambda: sign_receipt(fields, ed_key)) == INVALID
+
+    def test_checkpoint_is_optional(self, ed_key: SigningKey) -> None:
+        data = sign_receipt(accepted(status="duplicate", checkpoint=None), ed_key)
+        assert "checkpoint" not in verify_receipt(data, Keyring([ed_key.public]))
 
     def test_refusal_may_lack_an_envelope_id(self, ed_key: SigningKey) -> None:
         data = sign_receipt(refused(envelope_id="", origin=""), ed_key)

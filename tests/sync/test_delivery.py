@@ -22,7 +22,7 @@ from signing.directory import Directory
 from signing.keys import Keyring, SigningKey
 from signing.receipt import sign_receipt, verify_receipt
 from sync.alert import DeliveryAlerts
-from sync.delivery import DeliveryReport, Failure, RetryPolicy, deliver
+from sync.delivery import Claim, DeliveryReport, Failure, RetryPolicy, claim, deliver, record, send
 from sync.routing import RoutingRules
 from sync.transport import Answer, TransportError
 from tests.conftest import FIXED_NOW
@@ -240,9 +240,48 @@ class TestDeliver:
         assert len(city.received) == 2
 
     def test_exactly_one_of_the_ids(self, db: Session, city: FakeReceiver, directory: Directory) -> None:
-        for ids in ({}, {"outbox_id": 1, "delivery_id": 1}):
-            with pytest.raises(ValueError, match="exactly one"):
-                deliver(db, transport=city, directory=directory, node_id=COUNTY, now=FIXED_NOW, **ids)
+        with pytest.raises(ValueError, match="exactly one"):
+            deliver(db, transport=city, directory=directory, node_id=COUNTY, now=FIXED_NOW)
+        with pytest.raises(ValueError, match="exactly one"):
+            deliver(db, outbox_id=1, delivery_id=1, transport=city, directory=directory, node_id=COUNTY,
+                    now=FIXED_NOW)
+
+
+class TestTwoTransactions:
+    """Claim, send, record: what the relay does on SQLite, where the claim's transaction ends first."""
+
+    def test_claim_then_record_in_a_later_transaction(self, db: Session, ingest: Ingest, city: FakeReceiver,
+                                                       directory: Directory) -> None:
+        ingest(db, 3)
+        claimed = claim(db, outbox_id=outbox_of(db), now=FIXED_NOW)
+        assert isinstance(claimed, Claim)
+        assert [row.seq for row in claimed.rows] == [0, 1, 2]
+        sent = send(claimed, transport=city, directory=directory, now=FIXED_NOW)
+        assert attempts(db) == []  # sending writes nothing
+        report = record(db, claimed, sent, directory=directory, node_id=COUNTY, now=FIXED_NOW, recheck=True)
+        assert report.delivered == 3
+        assert [r.status for r in deliveries(db)] == [DELIVERED] * 3
+
+    def test_a_run_recorded_meanwhile_is_left_alone(self, db: Session, ingest: Ingest, city: FakeReceiver,
+                                                     directory: Directory) -> None:
+        ingest(db, 2)
+        claimed = claim(db, outbox_id=outbox_of(db), now=FIXED_NOW)
+        assert isinstance(claimed, Claim)
+        sent = send(claimed, transport=city, directory=directory, now=FIXED_NOW)
+        assert run(db, city, directory).delivered == 2  # another relay got there first
+        report = record(db, claimed, sent, directory=directory, node_id=COUNTY, now=FIXED_NOW, recheck=True)
+        assert report.outcome == "busy"
+        assert [a.outcome for a in attempts(db)] == ["delivered"] * 2
+
+    def test_nothing_to_claim(self, db: Session, ingest: Ingest) -> None:
+        ingest(db, 1)
+        outbox_id = outbox_of(db)
+        waiting = claim(db, outbox_id=outbox_id, now=FIXED_NOW - timedelta(seconds=1))
+        assert isinstance(waiting, DeliveryReport)
+        assert (waiting.outcome, waiting.retry_at) == ("waiting", FIXED_NOW)
+        unknown = claim(db, delivery_id=10**9, now=FIXED_NOW)
+        assert isinstance(unknown, DeliveryReport)
+        assert unknown.outcome == "busy"
 
 
 class TestDeliveryAlerts:

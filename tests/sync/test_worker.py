@@ -51,7 +51,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 @pytest.fixture
 def worker_database() -> Iterator[str]:
     """A PostgreSQL database of its own (others may run tests on the same server at the same time)."""
-    base = os.environ.get(POSTGRES_ENV)
+    base = os.environ.get(POSTGRES_ENV, "")
     if not base:
         service_unavailable(f"PostgreSQL tier off: set {POSTGRES_ENV}")
     url = make_url(base.replace("postgresql://", "postgresql+psycopg://", 1))
@@ -106,7 +106,7 @@ class Site:
 @pytest.fixture
 def site(worker_database: str, tmp_path: Path, keys: dict[str, SigningKey], county: NodeIdentity,
          make_directory: MakeDirectory, rules: RoutingRules) -> Iterator[Site]:
-    broker = os.environ.get(REDIS_ENV)
+    broker = os.environ.get(REDIS_ENV, "")
     if not broker:
         service_unavailable(f"Redis tier off: set {REDIS_ENV} (e.g. redis://127.0.0.1:6379/0)")
     port = free_port()

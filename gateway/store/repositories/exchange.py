@@ -61,14 +61,14 @@ class ExchangeRepository:
 
     def reserve_seqs(self, *, target_node: str, stream: str, count: int, now: datetime) -> tuple[int, int]:
         """(outbox id, first of `count` consecutive sequence numbers) for (target_node, stream)."""
-        table = Outbox.__table__
         dialect = self.db.get_bind().dialect.name
         builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        self.db.execute(builder(table).values(target_node=target_node, stream=stream, next_seq=0,
-                                              created_at=now).on_conflict_do_nothing())
+        self.db.execute(builder(Outbox).values(target_node=target_node, stream=stream, next_seq=0,
+                                               created_at=now).on_conflict_do_nothing())
         row = self.db.execute(
-            update(table).where(table.c.target_node == target_node, table.c.stream == stream)
-            .values(next_seq=table.c.next_seq + count).returning(table.c.id, table.c.next_seq)
+            update(Outbox).where(Outbox.target_node == target_node, Outbox.stream == stream)
+            .values(next_seq=Outbox.next_seq + count).returning(Outbox.id, Outbox.next_seq),
+            execution_options={"synchronize_session": False},
         ).one()
         return int(row.id), int(row.next_seq) - count
 
@@ -83,7 +83,7 @@ class ExchangeRepository:
 
     def add_deliveries(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
-            self.db.connection().execute(insert(Delivery.__table__), list(rows))
+            self.db.connection().execute(insert(Delivery), list(rows))
 
     # ---- delivering ----
 
@@ -119,6 +119,20 @@ class ExchangeRepository:
             Delivery.outbox_id == outbox_id, Delivery.seq >= low, Delivery.seq < high))
         return {r.seq: (r.id, r.status) for r in rows}
 
+    def touch(self, delivery_id: int) -> None:
+        """A write that changes nothing, to take SQLite's write lock (and the row's lock elsewhere) now."""
+        self.db.execute(update(Delivery).where(Delivery.id == delivery_id).values(attempts=Delivery.attempts),
+                        execution_options={"synchronize_session": False})
+
+    def states(self, delivery_ids: Sequence[int]) -> dict[int, tuple[str, int]]:
+        """delivery id → (status, attempts)."""
+        found: dict[int, tuple[str, int]] = {}
+        for chunk in _chunks(list(delivery_ids)):
+            rows = self.db.execute(select(Delivery.id, Delivery.status, Delivery.attempts)
+                                   .where(Delivery.id.in_(chunk)))
+            found.update((r.id, (r.status, r.attempts)) for r in rows)
+        return found
+
     def apply(self, changes: Sequence[dict[str, Any]]) -> None:
         """Bulk update by primary key: each dict holds `id` and the same set of columns."""
         if changes:
@@ -126,7 +140,7 @@ class ExchangeRepository:
 
     def add_attempts(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
-            self.db.connection().execute(insert(DeliveryAttempt.__table__), list(rows))
+            self.db.connection().execute(insert(DeliveryAttempt), list(rows))
 
     def get_outbox(self, outbox_id: int) -> Outbox | None:
         return self.db.get(Outbox, outbox_id)
