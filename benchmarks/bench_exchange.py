@@ -13,7 +13,7 @@ Latency: records are ingested at the county at `--rate` per second (a batch ever
 `--seconds`; the latency of each is the province's append time minus the county's, both read from
 their logs (one clock: the same machine).
 
-Run: .venv/bin/python -m benchmarks.bench_exchange [--records 20000] [--rate 500] [--seconds 20]
+Run: .venv/bin/python -m benchmarks.bench_exchange [--records 10000] [--rate 500] [--seconds 10]
 """
 
 from __future__ import annotations
@@ -85,7 +85,8 @@ def throughput(tmp: Path, n: int) -> tuple[float, float]:
             county.ingest(records(start, min(INGEST_BATCH, n - start)))
         ingest_rate = n / (time.perf_counter() - started)
         province.start()
-        wait_for(lambda: delivered(county, PROVINCE) > 0, timeout=120, what="the first receipt", interval=0.05)
+        wait_for(lambda: delivered(county, PROVINCE) > 0, timeout=120, what="the first receipt",
+                 interval=0.05)
         first_at, first = time.perf_counter(), delivered(county, PROVINCE)
         wait_for(lambda: delivered(county, PROVINCE) >= n, timeout=600, what=f"{n} receipts", interval=0.1)
         rate = (n - first) / (time.perf_counter() - first_at)
@@ -128,9 +129,9 @@ def latency(tmp: Path, rate: int, seconds: int) -> tuple[float, float, float, in
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--records", type=int, default=20_000, help="backlog drained for the throughput")
+    parser.add_argument("--records", type=int, default=10_000, help="backlog drained for the throughput")
     parser.add_argument("--rate", type=int, default=500, help="offered load for the latency, records/s")
-    parser.add_argument("--seconds", type=int, default=20, help="how long the load is offered")
+    parser.add_argument("--seconds", type=int, default=10, help="how long the load is offered")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
@@ -140,7 +141,8 @@ def main() -> None:
         f"Exchange benchmark: {args.records} envelopes county → province (2 processes, loopback, SQLite)",
         [Row("delivered + receipted", rate, "ingest at the county", ingest_rate, "≥ 3,000/s")],
     )
-    print(f"\nLatency county → city → province at {args.rate}/s offered for {args.seconds} s ({count} records)")
+    print(f"\nLatency county → city → province at {args.rate}/s offered for {args.seconds} s "
+          f"({count} records)")
     print(f"{'p50':<8} {p50 * 1000:>8,.0f} ms")
     print(f"{'p99':<8} {p99 * 1000:>8,.0f} ms   target < 2,000 ms")
     print(f"{'max':<8} {worst * 1000:>8,.0f} ms")

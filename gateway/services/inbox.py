@@ -54,6 +54,7 @@ from sync.publish import enqueue_deliveries
 
 MAX_BATCH = 1000
 DEFAULT_STREAM = "records"
+RESERVED_STREAM_PREFIX = "~"  # positions the node keeps for itself, e.g. its pull cursors
 CHINA_TZ = timezone(timedelta(hours=8))
 
 
@@ -102,6 +103,8 @@ def check_request(*, stream: str, first_seq: int, count: int) -> None:
         raise ExchangeRequestError(f"at most {MAX_BATCH} envelopes per batch")
     if not isinstance(stream, str) or not 0 < len(stream) <= 64:
         raise ExchangeRequestError("stream is a name of 1 to 64 characters")
+    if stream.startswith(RESERVED_STREAM_PREFIX):
+        raise ExchangeRequestError(f"streams named {RESERVED_STREAM_PREFIX!r}… are this node's own")
 
 
 def check_batch(envelopes: Sequence[bytes], *, first_seq: int | None, directory: Directory, now: datetime,

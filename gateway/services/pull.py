@@ -8,8 +8,9 @@ Reading side (`fetch_page`, then `take_page` in a transaction): the envelopes go
 receive path of push (inbox.take_envelopes) with the peer as sender, so they are checked, logged,
 receipted (locally: the receipts are stored as if the peer had pushed them), forwarded and alerted
 the same way, and a later push of the same envelopes gets duplicates. The cursor is the peer's log
-index, kept per peer in `inbox_streams` under the stream PULL_STREAM; it moves in the transaction
-that takes the page, so a crash between fetch and commit only fetches the page again.
+index, kept per peer in `inbox_streams` under the stream PULL_STREAM (a name push cannot use); it
+moves in the transaction that takes the page, so a crash between fetch and commit only fetches the
+page again.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from schemas.errors import GatewayError
 from signing.audit import split_feed_line
 from signing.directory import Directory
 
-PULL_STREAM = "pull"
+# "~" opens the names push may not use (inbox.check_request), so no peer can move this cursor.
+PULL_STREAM = "~pull"
 FEED_PATH = "/api/v1/exchange/feed"
 
 

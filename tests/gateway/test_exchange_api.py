@@ -132,6 +132,7 @@ class TestExchangeRoute:
             (b'{"first_seq":0,"envelopes":{}}', 422, "exchange.bad_request"),
             (b'{"first_seq":0,"envelopes":[],"extra":1}', 422, "exchange.bad_request"),
             (b'{"first_seq":-1,"envelopes":[]}', 422, "exchange.bad_request"),
+            (b'{"stream":"~pull","first_seq":0,"envelopes":[]}', 422, "exchange.bad_request"),
             (b'{"first_seq":0,"envelopes":[' + b",".join([b"{}"] * (MAX_BATCH + 1)) + b"]}", 422,
              "exchange.bad_request"),
         ],

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.settings import Settings
 from gateway.cli.pull import peer_id, pull_until_caught_up
 from gateway.services.identity import NodeIdentity
-from gateway.services.inbox import receive_envelopes
+from gateway.services.inbox import ExchangeRequestError, check_request, receive_envelopes
 from gateway.services.pull import (
     PULL_STREAM,
     FeedPage,
@@ -226,6 +225,7 @@ class _FrozenDatetime:
         return FIXED_NOW
 
 
-def test_pull_stream_is_its_own() -> None:
-    assert PULL_STREAM != "records"
-    assert orjson.dumps(PULL_STREAM) == b'"pull"'
+def test_pull_stream_is_one_push_cannot_use() -> None:
+    with pytest.raises(ExchangeRequestError) as caught:
+        check_request(stream=PULL_STREAM, first_seq=0, count=1)
+    assert caught.value.code == "exchange.bad_request"

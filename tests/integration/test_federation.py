@@ -29,6 +29,7 @@ from tests.integration.federation import (
     CITY,
     COUNTY,
     PROVINCE,
+    REDIS_ENV,
     Federation,
     peer_identity,
     running_federation,
@@ -88,6 +89,9 @@ class TestRecordsTravel:
         travelling = set(ids) - local
         assert len(travelling) >= 40
         wait_until_held(federation, travelling, CITY, PROVINCE)
+        for node in federation.nodes.values():  # with a broker, the workers carried it: still alive
+            assert node.worker is None or node.worker.poll() is None
+            assert (node.worker is not None) == (REDIS_ENV in node.env)
         county = {row[1]: row[4] for row in federation[COUNTY].leaves(LogLeaf.envelope_id.in_(sorted(ids)))}
         ring = keyring(federation)
         for node_id in (CITY, PROVINCE):

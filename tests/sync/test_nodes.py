@@ -62,6 +62,10 @@ class TestTwoNodes:
             # The city forwards them up the tree; the province is not running, so they wait there.
             forwarded = orjson.loads(city.ggzy("exchange", "status").stdout)
             assert [(s["target"], s["status"], s["count"]) for s in forwarded] == [(PROVINCE, "PENDING", 40)]
+            # The city's log holds envelopes signed by the county: its verifier needs both keys.
+            jwks = tmp_path / "keys.jwks"
+            jwks.write_bytes(orjson.dumps({"keys": [keys[n].public.to_jwk() for n in (COUNTY, CITY)]}))
             for node in (county, city):
-                verified = node.ggzy("verify", node.base, "--token", node.token("auditor"), check=False)
+                token = node.token("auditor")
+                verified = node.ggzy("verify", node.base, "--token", token, "--keys", str(jwks), check=False)
                 assert verified.returncode == 0, verified.stdout + verified.stderr
