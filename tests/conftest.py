@@ -46,28 +46,29 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(worker_id: str) -> str:
+def postgres_url(worker_id: str) -> Iterator[str]:
+    """A database of its own for this run and xdist worker, dropped at the end: runs never collide."""
     base = os.environ.get(POSTGRES_ENV)
     if not base:
-        service_unavailable(
-            f"PostgreSQL tier off: set {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1/test)"
-        )
+        service_unavailable(f"PostgreSQL tier off: set {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1/test)")
     url = make_url(base.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"ggzy_test_{worker_id}"
+    name = f"ggzy_test_{worker_id}_{os.getpid()}"
     admin = make_engine(url.render_as_string(hide_password=False), echo=False)
     try:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
+    except Exception as exc:  # any connection failure means the tier is unavailable
         admin.dispose()
         service_unavailable(f"PostgreSQL at {url.host}:{url.port} unreachable: {type(exc).__name__}")
-    admin.dispose()
     worker_url = url.set(database=name).render_as_string(hide_password=False)
     engine = make_engine(worker_url)
     upgrade_head(engine)
     engine.dispose()
-    return worker_url
+    yield worker_url
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
