@@ -136,8 +136,15 @@ def verify(
     witness: Annotated[
         list[str] | None, typer.Option(help="NAME=JWKFILE: a cosignature of it is required")
     ] = None,
+    root: Annotated[
+        Path | None,
+        typer.Option(help="pinned federation root JWK: a bundle's node keys come from its directory"),
+    ] = None,
 ) -> None:
     """Check every signature, the order, the root against the signed checkpoint, and earlier checkpoints."""
     from gateway.cli.verify import run_verify
 
-    sys.exit(run_verify(target, token=token, keys_file=keys, state_file=state, witnesses=witness or []))
+    code = run_verify(
+        target, token=token, keys_file=keys, state_file=state, witnesses=witness or [], root_file=root
+    )
+    sys.exit(code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import orjson
 import typer
 
 from signing.audit import AuditFinding, AuditReport, LogAuditor, split_feed_line
+from signing.directory import verify_directory
 from signing.errors import SignatureError
 from signing.evidence import EVIDENCE_FORMAT, verify_bundle
 from signing.keys import Keyring, PublicKey
@@ -26,14 +28,15 @@ def run_verify(
     token: str | None,
     keys_file: Path | None,
     state_file: Path | None,
-    witnesses: list[str] = (),
-) -> int:  # type: ignore[assignment]
+    witnesses: list[str] = (),  # type: ignore[assignment]
+    root_file: Path | None = None,
+) -> int:
     try:
         required = [_witness(spec) for spec in witnesses]
         if target.startswith(("http://", "https://")):
             report, origin, note = _verify_url(target.rstrip("/"), token, keys_file, state_file)
         else:
-            report, origin, note = _verify_export(Path(target), keys_file, state_file)
+            report, origin, note = _verify_export(Path(target), keys_file, state_file, root_file)
     except (httpx.HTTPError, OSError, ValueError) as exc:
         typer.echo(f"verify: cannot read {target}: {exc}", err=True)
         return 2
@@ -76,16 +79,16 @@ def _feed_lines(client: httpx.Client, size: int) -> Iterator[bytes]:
 
 
 def _verify_export(
-    path: Path, keys_file: Path | None, state_file: Path | None
+    path: Path, keys_file: Path | None, state_file: Path | None, root_file: Path | None = None
 ) -> tuple[AuditReport, str, str]:
     with path.open("rb") as fh:
         first = fh.readline()
         try:
             header = orjson.loads(first)
         except orjson.JSONDecodeError:
-            return _verify_evidence(orjson.loads(first + fh.read()), keys_file)
+            return _verify_evidence(orjson.loads(first + fh.read()), keys_file, root_file)
         if header.get("format") == EVIDENCE_FORMAT:
-            return _verify_evidence(header, keys_file)
+            return _verify_evidence(header, keys_file, root_file)
         if header.get("format") != "ggzy-export/1":
             raise ValueError("not a ggzy export file")
         jwks = orjson.loads(keys_file.read_bytes()) if keys_file else header["keys"]
@@ -96,14 +99,38 @@ def _verify_export(
     return auditor.finish(), origin, note
 
 
-def _verify_evidence(bundle: dict[str, Any], keys_file: Path | None) -> tuple[AuditReport, str, str]:
+def _verify_evidence(
+    bundle: dict[str, Any], keys_file: Path | None, root_file: Path | None = None
+) -> tuple[AuditReport, str, str]:
     if bundle.get("format") != EVIDENCE_FORMAT:
         raise ValueError("neither a ggzy export nor an evidence bundle")
-    jwks = orjson.loads(keys_file.read_bytes()) if keys_file else bundle["keys"]
-    keys = [PublicKey.from_jwk(k) for k in jwks.get("keys", [])]
+    keys = _bundle_keys(bundle, keys_file, root_file)
     origin = bundle["node"]["origin"]
     report = verify_bundle(bundle, Keyring(keys), [NoteVerifier(origin, key) for key in keys])
     return report, origin, bundle["checkpoint"]
+
+
+def _bundle_keys(bundle: dict[str, Any], keys_file: Path | None, root_file: Path | None) -> list[PublicKey]:
+    """The node keys to trust: pinned, or vouched for by the bundled directory under a pinned root."""
+    if keys_file:
+        return [PublicKey.from_jwk(k) for k in orjson.loads(keys_file.read_bytes()).get("keys", [])]
+    if root_file:
+        if "directory" not in bundle:
+            raise ValueError("--root given but the bundle holds no federation directory")
+        document = bundle["directory"]
+        issued = datetime.fromisoformat(str(document.get("issued_at")))
+        try:
+            # Checked as of its issue: evidence is read long after a directory expires.
+            directory = verify_directory(
+                document, PublicKey.from_jwk(orjson.loads(root_file.read_bytes())), now=issued
+            )
+        except SignatureError as exc:
+            raise ValueError(
+                f"the bundled directory is not signed by the pinned root: {exc.message}"
+            ) from exc
+        return list(directory.node_keyring(bundle["node"]["id"], issued))
+    typer.echo("verify: node keys taken from the bundle itself; pin them with --keys or --root", err=True)
+    return [PublicKey.from_jwk(k) for k in bundle["keys"].get("keys", [])]
 
 
 def _auditor(jwks: dict[str, Any], origin: str, note: str, state_file: Path | None) -> LogAuditor:

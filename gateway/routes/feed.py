@@ -6,7 +6,7 @@ import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from gateway.body import parse_json, read_limited
 from gateway.deps import DbDep, NodeDep, NowDep, SettingsDep, requires
@@ -26,6 +26,7 @@ router = APIRouter(prefix="/api/v1/feed", tags=["feed"])
 Reader = Annotated[Principal, Depends(requires(READ))]
 Witness = Annotated[Principal, Depends(requires(COSIGN))]
 NDJSON = "application/x-ndjson"
+FEED_CHUNK = 2000
 
 
 class ProofRequestError(ProofError):
@@ -54,7 +55,7 @@ def read_feed(
         start=after + 1, limit=limit, code_prefix=visible_prefix(principal), record_types=type
     )
     rules = default_rules()
-    body = feed_lines(rows, None if rules.scope in principal.scopes else rules)
+    masking = None if rules.scope in principal.scopes else rules
     headers = {"X-Log-Size": str(size)}
     if rows:
         headers["X-Next-After"] = str(rows[-1][0])
@@ -73,7 +74,9 @@ def read_feed(
         feed_range=feed_range,
         query={"type": ",".join(type)} if type else None,
     )
-    return Response(body, media_type=NDJSON, headers=headers)
+    # Lines are formatted chunk by chunk while earlier chunks are on the wire.
+    chunks = (feed_lines(rows[i : i + FEED_CHUNK], masking) for i in range(0, len(rows), FEED_CHUNK))
+    return StreamingResponse(chunks, media_type=NDJSON, headers=headers)
 
 
 @router.get("/checkpoint", response_class=Response, responses={200: {"content": {"text/plain": {}}}})

@@ -193,3 +193,43 @@ class TestEvidenceBundle:
         data["records"][1]["leaf"] = orjson.loads(bundle.read_bytes())["records"][0]["leaf"]
         bundle.write_bytes(orjson.dumps(data))
         assert run_verify(str(bundle), token=None, keys_file=None, state_file=None) == 1
+
+
+class TestEvidenceUnderTheFederationRoot:
+    def test_node_keys_come_from_the_signed_directory(self, client: TestClient, token, node: NodeIdentity,
+                                                      settings: Settings, tmp_path: Path) -> None:
+        from datetime import UTC, datetime, timedelta
+
+        from gateway.cli.export import export_evidence
+        from gateway.cli.verify import run_verify
+        from signing.directory import rfc3339, sign_directory
+
+        root = SigningKey.generate()
+        now = datetime.now(UTC)
+        document = {
+            "v": 1, "federation": "yunnan", "root": "530000", "serial": 1,
+            "issued_at": rfc3339(now), "expires_at": rfc3339(now + timedelta(days=30)),
+            "nodes": [
+                {"id": "530000", "parent": None, "name": "云南省", "endpoint": "http://127.0.0.1:1",
+                 "keys": [{"jwk": root.public.to_jwk(), "not_before": rfc3339(now - timedelta(days=1)),
+                           "not_after": rfc3339(now + timedelta(days=365))}]},
+                {"id": "530600", "parent": "530000", "name": "昭通市", "endpoint": "http://127.0.0.1:2",
+                 "keys": [{"jwk": node.key.public.to_jwk(), "not_before": rfc3339(now - timedelta(days=1)),
+                           "not_after": rfc3339(now + timedelta(days=365))}]},
+            ],
+            "revoked_keys": [], "departments": [],
+        }
+        (settings.data_dir / "federation").mkdir(parents=True, exist_ok=True)
+        (settings.data_dir / "federation" / "directory.json").write_bytes(
+            orjson.dumps(sign_directory(document, root)))
+        (settings.data_dir / "keys").mkdir(exist_ok=True)
+        (settings.data_dir / "keys" / "node.key").write_bytes(node.key.to_pem(None))
+        results = client.post("/api/v1/ingest/standard", json=[award(i) for i in range(3)],
+                              headers=token("source")).json()["results"]
+        bundle = tmp_path / "evidence.json"
+        export_evidence(settings, [results[1]["id"]], bundle)
+        root_jwk, other_jwk = tmp_path / "root.jwk", tmp_path / "other.jwk"
+        root_jwk.write_bytes(orjson.dumps(root.public.to_jwk()))
+        other_jwk.write_bytes(orjson.dumps(SigningKey.generate().public.to_jwk()))
+        assert run_verify(str(bundle), token=None, keys_file=None, state_file=None, root_file=root_jwk) == 0
+        assert run_verify(str(bundle), token=None, keys_file=None, state_file=None, root_file=other_jwk) != 0
