@@ -43,6 +43,11 @@ def envelope_id(record_type: str, jurisdiction: str, business_key: Sequence[str]
     return hashlib.sha256(material).hexdigest()[:32]
 
 
+def record_key(record_type: str, jurisdiction: str, business_key: Sequence[str]) -> str:
+    """One business record across its versions: 32 hex of SHA-256 over JCS [type, jurisdiction, key]."""
+    return hashlib.sha256(canonicalize([record_type, jurisdiction, list(business_key)])).hexdigest()[:32]
+
+
 def seal(unsigned: Mapping[str, Any], key: SigningKey) -> tuple[dict[str, Any], bytes]:
     """Sign an envelope: (the envelope with `sig`, its leaf bytes). The envelope is the leaf, parsed."""
     leaf = seal_leaf(unsigned, key)

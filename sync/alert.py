@@ -23,6 +23,7 @@ from schemas.registry import business_key, schema_name, validate_payload
 from signing.canonical import canonicalize
 from signing.directory import Directory
 from signing.envelope import envelope_id, seal
+from signing.envelope import record_key as business_record_key
 from signing.keys import SigningKey
 from signing.merkle import leaf_hash
 from signing.note import checkpoint_body, sign_note
@@ -101,7 +102,7 @@ class DeliveryAlerts:
                 "issued_at": issued_at, "payload": payload,
             }
             _, leaf = seal(unsigned, self.key)
-            record_key = hashlib.sha256(canonicalize(["alert", self.node_id, list(key)])).hexdigest()[:32]
+            record_key = business_record_key("alert", self.node_id, key)
             leaves.append(NewLeaf(alert_envelope_id, record_key, "alert", self.node_id, self.node_id, version,
                                   hashlib.sha256(canonicalize(payload)).digest(), leaf_hash(leaf), leaf))
             heads[record_key] = Head(alert_envelope_id, version, datetime.fromisoformat(version))

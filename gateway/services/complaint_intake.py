@@ -37,7 +37,6 @@ from gateway.services.complaints import (
     stamp,
 )
 from gateway.services.identity import NodeIdentity
-from gateway.services.ingest import _record_key
 from gateway.store.models import ComplaintCase
 from gateway.store.repositories.complaint import ComplaintRepository
 from gateway.store.repositories.log import LogRepository
@@ -46,6 +45,7 @@ from schemas.deadlines import CHINA_TZ
 from schemas.errors import GatewayError, RecordInvalidError
 from schemas.registry import validate_payload
 from signing.canonical import canonicalize
+from signing.envelope import record_key
 
 FIRST_RECEIVER_RULE = "同一事项先收到投诉的部门负责处理 (招标投标法实施条例 第六十一条)"
 INTAKE_ONLY = ("matter", "industry", "national_major_project", "filed_with")
@@ -163,7 +163,7 @@ def _check_elements(payload: Mapping[str, Any]) -> None:
 
 def _project(db: Session, region_code: str, tender_project_code: str) -> dict[str, Any]:
     """The tender.project record held for the code in the project's region."""
-    key = _record_key("tender.project", region_code, [tender_project_code])
+    key = record_key("tender.project", region_code, [tender_project_code])
     head = RecordHeadRepository(db).get_many([key]).get(key)
     stored = None if head is None else LogRepository(db).get_by_envelope_id(head.envelope_id)
     if stored is None:

@@ -21,7 +21,7 @@ from schemas.identifiers import FORMAT_CHECKERS
 from schemas.registry import business_key, schema_name, validate_payload
 from signing.canonical import canonicalize
 from signing.directory import Directory
-from signing.envelope import open_envelope
+from signing.envelope import open_envelope, record_key
 from signing.errors import EnvelopeError, SignatureError, UnknownKeyError
 
 MALFORMED = "exchange.malformed_envelope"
@@ -109,11 +109,6 @@ def _canonical_object(raw: bytes) -> dict[str, Any]:
     if not canonical:
         raise EnvelopeRefused(MALFORMED, "the envelope bytes are not in RFC 8785 canonical form")
     return parsed
-
-
-def record_key(record_type: str, jurisdiction: str, key: tuple[str, ...]) -> str:
-    """The business record an envelope is a version of; the same derivation as the standard ingest."""
-    return hashlib.sha256(canonicalize([record_type, jurisdiction, list(key)])).hexdigest()[:32]
 
 
 def _open(parsed: dict[str, Any], origin: str, directory: Directory, now: datetime) -> dict[str, Any]:

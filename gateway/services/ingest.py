@@ -40,7 +40,7 @@ from schemas.errors import GatewayError, RecordInvalidError, UnknownRecordTypeEr
 from schemas.identifiers import FORMAT_CHECKERS
 from schemas.registry import business_key, get_record_type, schema_name, validate_payload
 from signing.canonical import canonicalize
-from signing.envelope import envelope_id, seal_leaf
+from signing.envelope import envelope_id, record_key, seal_leaf
 from signing.merkle import leaf_hash
 from sync.publish import current_directory, enqueue_deliveries
 
@@ -208,7 +208,7 @@ def _candidate(position: int, item: Any, node: NodeIdentity, source_system: str,
             _reason("request.invalid_source", "source must map names to strings", "/source")])
     version = payload["data_timestamp"]
     key = business_key(record_type, payload)
-    record_key = _record_key(record_type, jurisdiction, key)
+    key_of_record = record_key(record_type, jurisdiction, key)
     envelope = {
         "v": 1,
         "id": envelope_id(record_type, jurisdiction, key, version),
@@ -221,12 +221,8 @@ def _candidate(position: int, item: Any, node: NodeIdentity, source_system: str,
         "issued_at": issued_at,
         "payload": dict(payload),
     }
-    return _Candidate(position, envelope, record_key, datetime.fromisoformat(version),
+    return _Candidate(position, envelope, key_of_record, datetime.fromisoformat(version),
                       hashlib.sha256(canonicalize(envelope["payload"])).digest(), item)
-
-
-def _record_key(record_type: str, jurisdiction: str, key: Sequence[str]) -> str:
-    return hashlib.sha256(canonicalize([record_type, jurisdiction, list(key)])).hexdigest()[:32]
 
 
 def _record_key_of(item: Any) -> str | None:
@@ -237,7 +233,7 @@ def _record_key_of(item: Any) -> str | None:
     if not (isinstance(record_type, str) and isinstance(jurisdiction, str) and isinstance(payload, Mapping)):
         return None
     try:
-        return _record_key(record_type, jurisdiction, business_key(record_type, payload))
+        return record_key(record_type, jurisdiction, business_key(record_type, payload))
     except GatewayError:
         return None
 
