@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -36,14 +36,16 @@ from signing.jws import sign_detached, verify_detached
 from signing.keys import Keyring, PublicKey, SigningKey, TrustedKey
 
 __all__ = [
-    "DIRECTORY_TYP", "DIRECTORY_VERSION", "ISSUED_AT_LEEWAY", "Department", "Directory", "DirectoryError",
-    "DirectoryExpiredError", "DirectoryNotYetValidError", "DirectorySignatureError", "NodeEntry",
-    "RevokedKey", "UnknownNodeError", "UntrustedDirectoryError", "check_document", "rfc3339",
-    "sign_directory", "verify_directory",
+    "DIRECTORY_TYP", "DIRECTORY_VERSION", "ISSUED_AT_LEEWAY", "MAX_DIRECTORY_BYTES",
+    "ConflictingDirectoryError", "Department", "Directory", "DirectoryError", "DirectoryExpiredError",
+    "DirectoryNotYetValidError", "DirectorySignatureError", "ForeignDirectoryError", "NodeEntry",
+    "RevokedKey", "StaleDirectoryError", "UnknownNodeError", "UntrustedDirectoryError", "check_document",
+    "parse_directory", "rfc3339", "sign_directory", "take_up", "verify_directory",
 ]
 
 # Clocks of government hosts drift; a directory a few minutes "from the future" is still the root's.
 ISSUED_AT_LEEWAY = timedelta(minutes=5)
+MAX_DIRECTORY_BYTES = 16 * 1024 * 1024
 _SIG_MEMBERS = frozenset({"alg", "kid", "jws"})
 _END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 
@@ -69,6 +71,23 @@ class DirectorySignatureError(DirectoryError):
 class UnknownNodeError(DirectoryError):
     code = "directory.unknown_node"
     status = 404
+
+
+class StaleDirectoryError(DirectoryError):
+    code = "directory.stale"
+    status = 409
+
+
+class ConflictingDirectoryError(DirectoryError):
+    """Two different documents carry the same serial: the root signed both, which it must never do."""
+
+    code = "directory.conflicting_serial"
+    status = 409
+
+
+class ForeignDirectoryError(DirectoryError):
+    code = "directory.other_federation"
+    status = 409
 
 
 @dataclass(frozen=True, eq=False)
@@ -220,6 +239,45 @@ def verify_directory(document: Mapping[str, Any], root_public: PublicKey, *, now
     return Directory(document=verified, federation=parsed.federation, root=parsed.root, serial=parsed.serial,
                      issued_at=parsed.issued_at, expires_at=parsed.expires_at, nodes=parsed.nodes,
                      revoked=parsed.revoked, departments=parsed.departments)
+
+
+def parse_directory(data: bytes, root: PublicKey, *, now: datetime) -> Directory:
+    """`verify_directory` of a directory as received (JSON bytes, bounded in size)."""
+    if len(data) > MAX_DIRECTORY_BYTES:
+        raise DirectoryError(f"a directory of {len(data)} bytes exceeds {MAX_DIRECTORY_BYTES}")
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise DirectoryError(f"the directory is not JSON: {exc}") from exc
+    return verify_directory(document, root, now=now)
+
+
+def take_up(data: bytes, held: bytes | None, root: PublicKey, *, now: datetime
+            ) -> tuple[Directory, Literal["accepted", "unchanged"]]:
+    """Whether received `data` may replace the `held` bytes: "accepted" (store it) or "unchanged".
+
+    Raises DirectoryError for a candidate that is not valid at `now` or that would step back: another
+    federation, an older serial, or the held serial with other content. The held serial counts even
+    once that directory has expired, so expiry never opens the way back to an older one.
+    """
+    candidate = parse_directory(data, root, now=now)
+    try:
+        previous = orjson.loads(held) if held is not None else None
+    except orjson.JSONDecodeError:
+        previous = None  # a damaged local file protects nothing; the verified candidate replaces it
+    if not isinstance(previous, dict) or type(previous.get("serial")) is not int:
+        return candidate, "accepted"
+    if previous.get("federation") != candidate.federation:
+        raise ForeignDirectoryError(f"the directory is for federation {candidate.federation!r}; "
+                                    f"this node belongs to {previous.get('federation')!r}")
+    if candidate.serial < previous["serial"]:
+        raise StaleDirectoryError(f"serial {candidate.serial} is older than the held serial "
+                                  f"{previous['serial']}")
+    if candidate.serial > previous["serial"]:
+        return candidate, "accepted"
+    if canonicalize(candidate.document) != canonicalize(previous):
+        raise ConflictingDirectoryError(f"serial {candidate.serial} is already held with different content")
+    return candidate, "unchanged"
 
 
 def _in_window(trusted: TrustedKey, at: datetime) -> bool:

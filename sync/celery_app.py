@@ -15,6 +15,7 @@ from config.settings import Settings, get_settings
 
 DELIVER_TASK = "sync.deliver"
 SWEEP_TASK = "sync.sweep"
+MAINTAIN_TASK = "sync.maintain"
 QUEUE_PREFIX = "ggzy.sync"
 
 
@@ -40,6 +41,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "enable_utc": True,
         "beat_schedule": {
             "sync-sweep": {"task": SWEEP_TASK, "schedule": settings.sync.sweep_interval.total_seconds()},
+            "sync-maintain": {"task": MAINTAIN_TASK,
+                              "schedule": settings.federation.refresh_interval.total_seconds()},
         },
         "beat_schedule_filename": str(settings.data_dir / "celerybeat-schedule"),
     }

@@ -17,6 +17,7 @@ from datetime import datetime
 from gateway.store.repositories.exchange import ExchangeRepository
 from sync.context import ExchangeContext
 from sync.delivery import DeliveryReport, claim, deliver, record, send
+from sync.maintain import maintain
 
 log = logging.getLogger("sync.relay")
 
@@ -30,6 +31,7 @@ class Relay:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._maintain_at: datetime | None = None
         with context.session_factory() as db:
             self._sqlite = db.get_bind().dialect.name == "sqlite"
 
@@ -89,6 +91,7 @@ class Relay:
         interval = self.context.settings.sync.sweep_interval.total_seconds()
         while not self._stop.is_set():
             self._wake.clear()
+            self.maintain_if_due()
             try:
                 self.run_once()
                 wait = self._until_next_due(interval)
@@ -97,10 +100,25 @@ class Relay:
                 wait = ERROR_PAUSE
             self._wake.wait(wait)
 
+    def maintain_if_due(self) -> None:
+        """The periodic upkeep of sync.maintain, every `federation.refresh_interval` (and at start)."""
+        now = self.clock()
+        if self._maintain_at is not None and now < self._maintain_at:
+            return
+        settings = self.context.settings
+        self._maintain_at = now + settings.federation.refresh_interval
+        try:
+            maintain(settings, self.context.session_factory, now)
+        except Exception:
+            log.exception("maintenance failed; trying again in %s", settings.federation.refresh_interval)
+
     def _until_next_due(self, interval: float) -> float:
         skipped = self.context.settings.sync.file_only_peers
         with self.context.session_factory() as db:
             due = ExchangeRepository(db).next_due_at(exclude_targets=skipped)
+        now = self.clock()
+        if self._maintain_at is not None:
+            interval = min(interval, max(0.05, (self._maintain_at - now).total_seconds()))
         if due is None:
             return interval
-        return min(interval, max(0.05, (due - self.clock()).total_seconds()))
+        return min(interval, max(0.05, (due - now).total_seconds()))

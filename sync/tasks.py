@@ -6,10 +6,13 @@ a task delivered twice, or one the sweeper sent again, changes nothing.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from typing import Any
+
 from gateway.store.repositories.exchange import ExchangeRepository
-from sync import delivery, publish
+from sync import delivery, maintain, publish
 from sync.base import GatewayTask
-from sync.celery_app import DELIVER_TASK, SWEEP_TASK, app
+from sync.celery_app import DELIVER_TASK, MAINTAIN_TASK, SWEEP_TASK, app
 
 MAX_BATCHES_PER_TASK = 20  # a few seconds of work; a longer stream goes on in a fresh task
 
@@ -48,3 +51,10 @@ def sweep(self: GatewayTask) -> int:
         due = ExchangeRepository(db).list_due_outboxes(self.now(), exclude_targets=skipped)
     publish.publish_later(due)
     return len(due)
+
+
+@app.task(base=GatewayTask, bind=True, name=MAINTAIN_TASK)
+def maintenance(self: GatewayTask) -> dict[str, Any]:
+    """Refresh the federation directory and purge spent token ids (beat runs it every refresh_interval)."""
+    ctx = self.exchange
+    return asdict(maintain.maintain(ctx.settings, ctx.session_factory, self.now()))

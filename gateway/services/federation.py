@@ -24,12 +24,10 @@ import orjson
 
 from config.settings import Settings
 from schemas.errors import GatewayError
-from signing.canonical import canonicalize
-from signing.directory import Directory, DirectoryError, verify_directory
+from signing.directory import MAX_DIRECTORY_BYTES as MAX_DIRECTORY_BYTES
+from signing.directory import Directory, DirectoryError, parse_directory, take_up
 from signing.errors import SignatureError
 from signing.keys import PublicKey
-
-MAX_DIRECTORY_BYTES = 16 * 1024 * 1024
 
 
 class RootNotPinnedError(GatewayError):
@@ -50,23 +48,6 @@ class NoDirectoryError(GatewayError):
 class DirectoryFetchError(GatewayError):
     code = "federation.fetch_failed"
     status = 502
-
-
-class StaleDirectoryError(DirectoryError):
-    code = "directory.stale"
-    status = 409
-
-
-class ConflictingDirectoryError(DirectoryError):
-    """Two different documents carry the same serial: the root signed both, which it must never do."""
-
-    code = "directory.conflicting_serial"
-    status = 409
-
-
-class ForeignDirectoryError(DirectoryError):
-    code = "directory.other_federation"
-    status = 409
 
 
 @dataclass(frozen=True)
@@ -165,24 +146,14 @@ def load_directory(settings: Settings, now: datetime) -> Directory:
     return parse_directory(held_bytes(settings), pinned_root(settings), now=now)
 
 
-def parse_directory(data: bytes, root: PublicKey, *, now: datetime) -> Directory:
-    if len(data) > MAX_DIRECTORY_BYTES:
-        raise DirectoryError(f"a directory of {len(data)} bytes exceeds {MAX_DIRECTORY_BYTES}")
-    try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise DirectoryError(f"the directory is not JSON: {exc}") from exc
-    return verify_directory(document, root, now=now)
-
-
 def refresh_directory(settings: Settings, fetch: Callable[[], bytes], now: datetime) -> RefreshOutcome:
     """Fetch a directory and hold it if it may replace the held one; never raises for a bad candidate."""
     current = _current_or_none(settings, now)
     try:
         root = pinned_root(settings)
         data = fetch()
-        candidate = parse_directory(data, root, now=now)
-        status = _compare_with_held(settings, candidate)
+        path = directory_file(settings)
+        candidate, status = take_up(data, path.read_bytes() if path.exists() else None, root, now=now)
     except (GatewayError, OSError) as exc:
         error = exc if isinstance(exc, GatewayError) else DirectoryFetchError(f"cannot fetch: {exc}")
         return RefreshOutcome("refused", current, error)
@@ -232,22 +203,3 @@ def _current_or_none(settings: Settings, now: datetime) -> Directory | None:
     except GatewayError:
         return None
 
-
-def _compare_with_held(settings: Settings, candidate: Directory) -> Literal["accepted", "unchanged"]:
-    path = directory_file(settings)
-    try:
-        held = orjson.loads(path.read_bytes()) if path.exists() else None
-    except orjson.JSONDecodeError:
-        held = None  # a damaged local file protects nothing; the verified candidate replaces it
-    if not isinstance(held, dict) or type(held.get("serial")) is not int:
-        return "accepted"
-    if held.get("federation") != candidate.federation:
-        raise ForeignDirectoryError(f"the directory is for federation {candidate.federation!r}; "
-                                    f"this node belongs to {held.get('federation')!r}")
-    if candidate.serial < held["serial"]:
-        raise StaleDirectoryError(f"serial {candidate.serial} is older than the held serial {held['serial']}")
-    if candidate.serial > held["serial"]:
-        return "accepted"
-    if canonicalize(candidate.document) != canonicalize(held):
-        raise ConflictingDirectoryError(f"serial {candidate.serial} is already held with different content")
-    return "unchanged"
