@@ -154,11 +154,11 @@ class TestBrokerRestart:
         try:
             with served(site.city_app, port=site.port):
                 ids = site.ingest(0, 2500)  # three batches of at most 1000
-                wait_for(lambda: site.statuses().count(DELIVERED) >= 1000, site, timeout=20)
+                wait_for(lambda: site.statuses().count(DELIVERED) >= 1000, site, timeout=120)
                 broker.kill()  # the task in flight is unacknowledged: the broker forgets it
                 delivered_at_kill = site.statuses().count(DELIVERED)
                 # The task already running finishes its stream without the broker, then nothing is left.
-                wait_for(lambda: site.statuses().count(DELIVERED) == 2500, site, timeout=20)
+                wait_for(lambda: site.statuses().count(DELIVERED) == 2500, site, timeout=120)
                 ids += site.ingest(2500, 600)  # accepted while no broker answers: published by nobody
                 time.sleep(1.5)
                 delivered_while_down = site.statuses().count(DELIVERED)
@@ -169,7 +169,7 @@ class TestBrokerRestart:
                     keep_running(site, workers)
                     return site.statuses() == [DELIVERED] * 3100
 
-                wait_for(all_delivered, site, timeout=30)
+                wait_for(all_delivered, site, timeout=180)
         finally:
             for worker in workers:
                 stop(worker)
