@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from gateway.services.witness import trust_witness
 from signing.keys import SigningKey
 from signing.note import NoteVerifier, cosign, open_note
 from tests.gateway.conftest import award
-from tests.gateway.live import live_node
+from tests.gateway.live import LiveNode, live_node
 
 
 def post_records(client: TestClient, token, n: int) -> None:
@@ -74,33 +75,49 @@ class TestCosignatureRoute:
         assert resp.status_code == 403
 
 
+class WitnessSetup:
+    """A witness key trusted by a live node, its memory file, and the tokens the tests use."""
+
+    def __init__(self, node: LiveNode, tmp_path: Path) -> None:
+        self.node = node
+        self.key_file, self.jwk_file = tmp_path / "w.pem", tmp_path / "w.jwk"
+        self.state = tmp_path / "w-state.json"
+        self.jwk_file.write_text(node.ggzy("witness", "keygen", "--out", str(self.key_file)).stdout)
+        node.ggzy("witness", "trust", "--name", "yn-audit", "--jwk", str(self.jwk_file))
+        self.admin = node.token("admin")
+        self.cosign_args = (
+            "witness",
+            "cosign",
+            "--node",
+            node.base,
+            "--key",
+            str(self.key_file),
+            "--name",
+            "yn-audit",
+            "--state",
+            str(self.state),
+            "--token",
+            node.token("witness"),
+        )
+
+    def ingest(self, items: list[dict]) -> None:  # type: ignore[type-arg]
+        httpx.post(
+            f"{self.node.base}/api/v1/ingest/standard",
+            json=items,
+            headers={"Authorization": f"Bearer {self.admin}"},
+        ).raise_for_status()
+
+    def cosign(self, *, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.node.ggzy(*self.cosign_args, check=check)
+
+
 class TestWitnessTool:
     def test_cosign_then_verify_requires_it_and_split_view_is_refused(self, tmp_path: Path) -> None:
         with live_node(tmp_path) as node:
-            key_file, jwk_file, state = tmp_path / "w.pem", tmp_path / "w.jwk", tmp_path / "w-state.json"
-            jwk_file.write_text(node.ggzy("witness", "keygen", "--out", str(key_file)).stdout)
-            node.ggzy("witness", "trust", "--name", "yn-audit", "--jwk", str(jwk_file))
-            admin, auditor, witness = node.token("admin"), node.token("auditor"), node.token("witness")
-            httpx.post(
-                f"{node.base}/api/v1/ingest/standard",
-                json=[award(i) for i in range(12)],
-                headers={"Authorization": f"Bearer {admin}"},
-            ).raise_for_status()
-            cosign_args = (
-                "witness",
-                "cosign",
-                "--node",
-                node.base,
-                "--key",
-                str(key_file),
-                "--name",
-                "yn-audit",
-                "--state",
-                str(state),
-                "--token",
-                witness,
-            )
-            assert "cosigned" in node.ggzy(*cosign_args).stdout
+            w = WitnessSetup(node, tmp_path)
+            admin, jwk_file, state = w.admin, w.jwk_file, w.state
+            w.ingest([award(i) for i in range(12)])
+            assert "cosigned" in w.cosign().stdout
             verified = node.ggzy("verify", node.base, "--token", admin, "--witness", f"yn-audit={jwk_file}")
             assert "cosigned by  yn-audit" in verified.stdout
             other_jwk = tmp_path / "other.jwk"
@@ -111,60 +128,30 @@ class TestWitnessTool:
             assert missing.returncode == 1
             assert "witness" in missing.stderr
             # More records: the witness checks a consistency proof before cosigning again.
-            httpx.post(
-                f"{node.base}/api/v1/ingest/standard",
-                json=[award(i) for i in range(12, 20)],
-                headers={"Authorization": f"Bearer {admin}"},
-            ).raise_for_status()
-            assert node.ggzy(*cosign_args).returncode == 0
+            w.ingest([award(i) for i in range(12, 20)])
+            assert w.cosign().returncode == 0
             # The witness remembers another root for the size it last cosigned: a split view.
             memory = orjson.loads(state.read_bytes())
             (origin,) = memory
             memory[origin]["root"] = base64.b64encode(bytes(32)).decode()
             state.write_bytes(orjson.dumps(memory))
-            refused = node.ggzy(*cosign_args, check=False)
+            refused = w.cosign(check=False)
             assert refused.returncode == 1
             assert "split view" in refused.stderr or "history rewritten" in refused.stderr
-            assert auditor
 
     def test_rewritten_history_is_refused(self, tmp_path: Path) -> None:
         with live_node(tmp_path) as node:
-            key_file, jwk_file, state = tmp_path / "w.pem", tmp_path / "w.jwk", tmp_path / "w-state.json"
-            jwk_file.write_text(node.ggzy("witness", "keygen", "--out", str(key_file)).stdout)
-            node.ggzy("witness", "trust", "--name", "yn-audit", "--jwk", str(jwk_file))
-            admin, witness = node.token("admin"), node.token("witness")
-            httpx.post(
-                f"{node.base}/api/v1/ingest/standard",
-                json=[award(i) for i in range(6)],
-                headers={"Authorization": f"Bearer {admin}"},
-            ).raise_for_status()
-            args = (
-                "witness",
-                "cosign",
-                "--node",
-                node.base,
-                "--key",
-                str(key_file),
-                "--name",
-                "yn-audit",
-                "--state",
-                str(state),
-                "--token",
-                witness,
-            )
-            node.ggzy(*args)
+            w = WitnessSetup(node, tmp_path)
+            w.ingest([award(i) for i in range(6)])
+            w.cosign()
             # The operator wipes the log and writes another history, validly signed, one record longer.
             with sqlite3.connect(node.cwd / "var" / "node.db") as conn:
                 for table in ("log_leaves", "log_nodes", "checkpoints", "record_heads"):
                     conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
                 conn.execute("UPDATE log_state SET size = 0, frontier = '[]'")
             later = "2024-11-22T11:00:00+08:00"
-            httpx.post(
-                f"{node.base}/api/v1/ingest/standard",
-                json=[award(i, version=later) for i in range(9)],
-                headers={"Authorization": f"Bearer {admin}"},
-            ).raise_for_status()
-            refused = node.ggzy(*args, check=False)
+            w.ingest([award(i, version=later) for i in range(9)])
+            refused = w.cosign(check=False)
             assert refused.returncode == 1
             assert "history rewritten" in refused.stderr
 
@@ -196,8 +183,9 @@ class TestEvidenceBundle:
 
 
 class TestEvidenceUnderTheFederationRoot:
-    def test_node_keys_come_from_the_signed_directory(self, client: TestClient, token, node: NodeIdentity,
-                                                      settings: Settings, tmp_path: Path) -> None:
+    def test_node_keys_come_from_the_signed_directory(
+        self, client: TestClient, token, node: NodeIdentity, settings: Settings, tmp_path: Path
+    ) -> None:
         from datetime import UTC, datetime, timedelta
 
         from gateway.cli.export import export_evidence
@@ -207,25 +195,52 @@ class TestEvidenceUnderTheFederationRoot:
         root = SigningKey.generate()
         now = datetime.now(UTC)
         document = {
-            "v": 1, "federation": "yunnan", "root": "530000", "serial": 1,
-            "issued_at": rfc3339(now), "expires_at": rfc3339(now + timedelta(days=30)),
+            "v": 1,
+            "federation": "yunnan",
+            "root": "530000",
+            "serial": 1,
+            "issued_at": rfc3339(now),
+            "expires_at": rfc3339(now + timedelta(days=30)),
             "nodes": [
-                {"id": "530000", "parent": None, "name": "云南省", "endpoint": "http://127.0.0.1:1",
-                 "keys": [{"jwk": root.public.to_jwk(), "not_before": rfc3339(now - timedelta(days=1)),
-                           "not_after": rfc3339(now + timedelta(days=365))}]},
-                {"id": "530600", "parent": "530000", "name": "昭通市", "endpoint": "http://127.0.0.1:2",
-                 "keys": [{"jwk": node.key.public.to_jwk(), "not_before": rfc3339(now - timedelta(days=1)),
-                           "not_after": rfc3339(now + timedelta(days=365))}]},
+                {
+                    "id": "530000",
+                    "parent": None,
+                    "name": "云南省",
+                    "endpoint": "http://127.0.0.1:1",
+                    "keys": [
+                        {
+                            "jwk": root.public.to_jwk(),
+                            "not_before": rfc3339(now - timedelta(days=1)),
+                            "not_after": rfc3339(now + timedelta(days=365)),
+                        }
+                    ],
+                },
+                {
+                    "id": "530600",
+                    "parent": "530000",
+                    "name": "昭通市",
+                    "endpoint": "http://127.0.0.1:2",
+                    "keys": [
+                        {
+                            "jwk": node.key.public.to_jwk(),
+                            "not_before": rfc3339(now - timedelta(days=1)),
+                            "not_after": rfc3339(now + timedelta(days=365)),
+                        }
+                    ],
+                },
             ],
-            "revoked_keys": [], "departments": [],
+            "revoked_keys": [],
+            "departments": [],
         }
         (settings.data_dir / "federation").mkdir(parents=True, exist_ok=True)
         (settings.data_dir / "federation" / "directory.json").write_bytes(
-            orjson.dumps(sign_directory(document, root)))
+            orjson.dumps(sign_directory(document, root))
+        )
         (settings.data_dir / "keys").mkdir(exist_ok=True)
         (settings.data_dir / "keys" / "node.key").write_bytes(node.key.to_pem(None))
-        results = client.post("/api/v1/ingest/standard", json=[award(i) for i in range(3)],
-                              headers=token("source")).json()["results"]
+        results = client.post(
+            "/api/v1/ingest/standard", json=[award(i) for i in range(3)], headers=token("source")
+        ).json()["results"]
         bundle = tmp_path / "evidence.json"
         export_evidence(settings, [results[1]["id"]], bundle)
         root_jwk, other_jwk = tmp_path / "root.jwk", tmp_path / "other.jwk"
