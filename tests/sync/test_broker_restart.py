@@ -15,7 +15,7 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -140,6 +140,19 @@ def keep_running(site: Site, workers: list[subprocess.Popen[bytes]]) -> None:
         workers.append(site.worker())
 
 
+def wait_until_still(count: Callable[[], int], site: Site, *, quiet: float, timeout: float) -> None:
+    """Until `count` has not changed for `quiet` seconds (bounded by `timeout`)."""
+    deadline = time.monotonic() + timeout
+    last, since = count(), time.monotonic()
+    while time.monotonic() - since < quiet:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still moving; worker log:\n{site.log.read_text()[-3000:]}")
+        time.sleep(0.2)
+        now = count()
+        if now != last:
+            last, since = now, time.monotonic()
+
+
 class TestBrokerRestart:
     def test_a_broker_killed_and_restarted_loses_and_duplicates_nothing(self, site: Site,
                                                                         broker: PrivateRedis) -> None:
@@ -155,13 +168,14 @@ class TestBrokerRestart:
             with served(site.city_app, port=site.port):
                 ids = site.ingest(0, 2500)  # three batches of at most 1000
                 wait_for(lambda: site.statuses().count(DELIVERED) >= 1000, site, timeout=120)
-                broker.kill()  # the task in flight is unacknowledged: the broker forgets it
+                broker.kill()  # a task in flight, if any, is unacknowledged: the broker forgets it
                 delivered_at_kill = site.statuses().count(DELIVERED)
-                # The task already running finishes its stream without the broker, then nothing is left.
-                wait_for(lambda: site.statuses().count(DELIVERED) == 2500, site, timeout=120)
+                # A task already running finishes its batch without the broker; then nothing moves.
+                wait_until_still(lambda: site.statuses().count(DELIVERED), site, quiet=3.0, timeout=120)
                 ids += site.ingest(2500, 600)  # accepted while no broker answers: published by nobody
                 time.sleep(1.5)
                 delivered_while_down = site.statuses().count(DELIVERED)
+                assert delivered_while_down <= 2500
                 restarted_at = time.monotonic()
                 broker.start()  # the same port, nothing in it
 
@@ -174,7 +188,7 @@ class TestBrokerRestart:
             for worker in workers:
                 stop(worker)
         assert delivered_at_kill < 2500
-        assert delivered_while_down == 2500  # the new records waited for the broker to come back
+        assert delivered_while_down < 3100  # the new records waited for the broker to come back
         assert arrivals[-1] > restarted_at
         assert site.city.appended == ids  # each appended once, in log order
         assert len(set(site.city.appended)) == 3100
