@@ -47,6 +47,12 @@ class SyncSettings(BaseModel):
     file_only_peers: list[str] = Field(default_factory=list)
 
 
+class WorkflowSettings(BaseModel):
+    """The workflows' periodic work (duties met by receipts, obligation and complaint sweeps)."""
+
+    tick_interval: timedelta = timedelta(seconds=60)
+
+
 class SigningSettings(BaseModel):
     alg: str = "EdDSA"
     # Empty means: <data_dir>/keys/node.key, generated on first start.
@@ -97,6 +103,7 @@ class Settings(BaseSettings):
     db: DbSettings = Field(default_factory=DbSettings)
     broker: BrokerSettings = Field(default_factory=BrokerSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    workflow: WorkflowSettings = Field(default_factory=WorkflowSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     federation: FederationSettings = Field(default_factory=FederationSettings)

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from config.settings import Settings, get_settings
 from gateway import errors
 from gateway.deps import utc_now
-from gateway.metrics import Metrics
+from gateway.metrics import GaugeReading, Metrics
 from gateway.observe import ObserveMiddleware
 from gateway.routes import complaint as complaint_routes
 from gateway.routes import exchange as exchange_routes
@@ -21,6 +21,7 @@ from gateway.routes import remote_evaluation as remote_evaluation_routes
 from gateway.services.identity import NodeIdentity, load_identity
 from gateway.services.status import store_gauges
 from gateway.store.engine import make_engine, make_session_factory
+from gateway.ticker import Ticker
 from sync.publish import start as start_exchange
 
 
@@ -41,7 +42,15 @@ def create_app(
         # The exchange: the in-process relay (no broker configured) or Celery publishing; stopped first.
         exchange = start_exchange(settings, session_factory=app.state.session_factory,
                                   node_id=app.state.node.node_id, key=app.state.node.key, clock=clock)
+        # The workflows' periodic work: here in the embedded default, in Celery beat with a broker.
+        ticker = None if settings.broker.url else Ticker(
+            interval=settings.workflow.tick_interval.total_seconds(),
+            session_factory=app.state.session_factory, node=app.state.node, clock=clock)
+        if ticker is not None:
+            ticker.start()
         yield
+        if ticker is not None:
+            ticker.stop()
         exchange.stop()
         engine.dispose()
 
@@ -54,9 +63,9 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
 
-    def gauges() -> dict[str, float]:
+    def gauges() -> list[GaugeReading]:
         with app.state.session_factory() as db:
-            return store_gauges(db)
+            return store_gauges(db, now=clock())
 
     app.state.metrics = Metrics(gauges)
     errors.install(app)

@@ -119,6 +119,6 @@ class DeliveryAlerts:
         head_repo.upsert_many({k: heads[k] for k in {leaf.record_key for leaf in leaves}},
                               head_repo.get_many(leaf.record_key for leaf in leaves))
         enqueue_deliveries(db, node=self, directory=self.directory, now=now, rules=self.rules,
-                           envelopes=[(leaf.envelope_id, self.node_id, "alert", self.node_id, None)
+                           envelopes=[(leaf.envelope_id, self.node_id, "alert", self.node_id, None, ())
                                       for leaf in leaves])
         return [leaf.envelope_id for leaf in leaves]

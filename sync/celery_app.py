@@ -16,6 +16,7 @@ from config.settings import Settings, get_settings
 DELIVER_TASK = "sync.deliver"
 SWEEP_TASK = "sync.sweep"
 MAINTAIN_TASK = "sync.maintain"
+TICK_TASK = "gateway.tick"  # gateway/tasks.py: the workflows' periodic work
 QUEUE_PREFIX = "ggzy.sync"
 
 
@@ -43,6 +44,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "sync-sweep": {"task": SWEEP_TASK, "schedule": settings.sync.sweep_interval.total_seconds()},
             "sync-maintain": {"task": MAINTAIN_TASK,
                               "schedule": settings.federation.refresh_interval.total_seconds()},
+            "gateway-tick": {"task": TICK_TASK, "schedule": settings.workflow.tick_interval.total_seconds()},
         },
         "beat_schedule_filename": str(settings.data_dir / "celerybeat-schedule"),
     }
@@ -50,7 +52,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 
 def make_celery(settings: Settings | None = None) -> Celery:
     """A Celery app for `settings`; without them, one that reads the settings on first use."""
-    celery = Celery("ggzy", include=["sync.tasks"])
+    celery = Celery("ggzy", include=["sync.tasks", "gateway.tasks"])
     if settings is None:
         celery.add_defaults(lambda: celery_config(get_settings()))
     else:

@@ -22,8 +22,9 @@ from sync.routing import RoutingRules, targets
 
 PENDING_OUTBOX_KEY = "sync.outbox_ids"
 
-# (envelope id, jurisdiction, record type, origin node, sending node or None when accepted here)
-EnvelopeRoute = tuple[str, str, str, str, "str | None"]
+# (envelope id, jurisdiction, record type, origin node, sending node or None when accepted here,
+#  the regions of the parties it goes straight to: sync.routing.direct_regions)
+EnvelopeRoute = tuple[str, str, str, str, "str | None", tuple[str, ...]]
 
 
 class NodeLike(Protocol):
@@ -40,13 +41,14 @@ def enqueue_deliveries(db: Session, *, node: NodeLike, directory: Directory | No
     if directory is None or not envelopes:
         return []
     channels: dict[tuple[str, str], list[str]] = {}
-    routes: dict[tuple[str, str, str, str | None], list[str]] = {}
-    for envelope_id, jurisdiction, record_type, origin, sender in envelopes:
-        route_key = (record_type, jurisdiction, origin, sender)
+    routes: dict[tuple[str, str, str, str | None, tuple[str, ...]], list[str]] = {}
+    for envelope_id, jurisdiction, record_type, origin, sender, direct in envelopes:
+        route_key = (record_type, jurisdiction, origin, sender, direct)
         hops = routes.get(route_key)
         if hops is None:
             envelope = {"type": record_type, "jurisdiction": jurisdiction, "origin": origin}
-            hops = routes[route_key] = targets(envelope, directory, node.node_id, rules, sender=sender)
+            hops = routes[route_key] = targets(envelope, directory, node.node_id, rules, sender=sender,
+                                               direct=direct)
         stream = rules.for_type(record_type).stream
         for hop in hops:
             channels.setdefault((hop, stream), []).append(envelope_id)

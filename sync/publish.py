@@ -36,7 +36,7 @@ from sync.transport import Transport
 
 __all__ = [
     "CeleryPublisher", "EnvelopeRoute", "ExchangeRuntime", "Publisher", "configure", "current_directory",
-    "enqueue_deliveries", "publish_later", "reset", "start",
+    "enqueue_deliveries", "publish_later", "reset", "routing_rules", "start",
 ]
 
 log = logging.getLogger("sync.publish")
@@ -87,6 +87,11 @@ def reset() -> None:
 def current_directory(now: datetime) -> Directory | None:
     """The directory deliveries are routed with: the one this node holds and trusts, if any."""
     return _current().directory(now)
+
+
+def routing_rules() -> RoutingRules:
+    """The routing rules deliveries are written with (config/routing.json unless configured)."""
+    return _current().rules
 
 
 def enqueue_deliveries(db: Session, *, node: NodeLike, directory: Directory | None,

@@ -6,12 +6,17 @@ tree edge further: up to its parent, and down towards the concerned node when it
 off the path holds a record of another branch; `cross_branch` says where it goes: to the root, which
 forwards it down ("root"), to the nearest ancestor on the path ("common_ancestor"), or nowhere
 ("none"). Never back to the origin that signed it, nor to the node that delivered it.
+
+A workflow record also goes straight to the nodes that must act on it (DESIGN §3): a type's `direct`
+pointers name, in the envelope, the regions of those parties (the competent department, the filing
+window, the guest venues); the node that accepted the record sends it to each party's node itself,
+so that the receipt it keeps is that node's own. Forwarding nodes do not repeat direct sends.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +40,7 @@ class RoutingRulesError(GatewayError):
 class TypeRule:
     route: str = "tree"
     stream: str = DEFAULT_STREAM
+    direct: tuple[str, ...] = ()  # JSON pointers into the envelope, `*` for every array item
 
 
 @dataclass(frozen=True)
@@ -46,12 +52,40 @@ class RoutingRules:
     def for_type(self, record_type: str) -> TypeRule:
         return self.types.get(record_type, self.default)
 
+    def parties_of(self, envelope: Mapping[str, Any]) -> tuple[str, ...]:
+        """`direct_regions`, skipping the pointer walk for the many types without direct parties."""
+        return direct_regions(envelope, self) if self.for_type(envelope["type"]).direct else ()
+
+
+def direct_regions(envelope: Mapping[str, Any], rules: RoutingRules) -> tuple[str, ...]:
+    """The regions the type's `direct` pointers name in the envelope, in rule order, without repeats."""
+    found: dict[str, None] = {}
+    for pointer in rules.for_type(envelope["type"]).direct:
+        for value in _resolve(envelope, pointer.split("/")[1:]):
+            if isinstance(value, str):
+                found[value] = None
+    return tuple(found)
+
 
 def targets(envelope: Mapping[str, Any], directory: Directory, self_id: str, rules: RoutingRules,
-            *, sender: str | None = None) -> list[str]:
-    """The nodes `self_id` sends the envelope (`type`, `jurisdiction`, `origin`) to, nearest first."""
+            *, sender: str | None = None, direct: Sequence[str] = ()) -> list[str]:
+    """The nodes `self_id` sends the envelope (`type`, `jurisdiction`, `origin`) to, nearest first;
+    then, for a record accepted here (no sender), the nodes of the `direct` regions."""
     if rules.for_type(envelope["type"]).route == "local" or self_id not in directory:
         return []
+    hops = _tree_hops(envelope, directory, self_id, rules)
+    if sender is None:
+        for region in direct:
+            try:
+                hops.append(directory.node_for_jurisdiction(region))
+            except UnknownNodeError:
+                continue  # a party outside this federation: the tree route is all there is
+    excluded = {self_id, envelope.get("origin"), sender}
+    return [hop for hop in dict.fromkeys(hops) if hop not in excluded]
+
+
+def _tree_hops(envelope: Mapping[str, Any], directory: Directory, self_id: str, rules: RoutingRules
+               ) -> list[str]:
     try:
         concerned = directory.node_for_jurisdiction(envelope["jurisdiction"])
     except UnknownNodeError:
@@ -68,8 +102,18 @@ def targets(envelope: Mapping[str, Any], directory: Directory, self_id: str, rul
         hops.append(path[-1])
     elif rules.cross_branch == "common_ancestor":
         hops.extend(next(([node] for node in directory.parent_chain(self_id) if node in path), []))
-    excluded = {self_id, envelope.get("origin"), sender}
-    return [hop for hop in dict.fromkeys(hops) if hop not in excluded]
+    return hops
+
+
+def _resolve(value: Any, parts: list[str]) -> list[Any]:
+    if not parts:
+        return [value]
+    head, rest = parts[0].replace("~1", "/").replace("~0", "~"), parts[1:]
+    if head == "*" and isinstance(value, list):
+        return [found for item in value for found in _resolve(item, rest)]
+    if isinstance(value, Mapping) and head in value:
+        return _resolve(value[head], rest)
+    return []
 
 
 def parse_rules(document: Mapping[str, Any]) -> RoutingRules:
@@ -99,8 +143,11 @@ def _type_rule(rule: Any, where: str, base: TypeRule) -> TypeRule:
     if not isinstance(rule, Mapping):
         raise RoutingRulesError(f"{where} is an object")
     route, stream = rule.get("route", base.route), rule.get("stream", base.stream)
+    direct = rule.get("direct", [])
+    if not isinstance(direct, list) or not all(isinstance(p, str) and p.startswith("/") for p in direct):
+        raise RoutingRulesError(f"{where}.direct is a list of JSON pointers into the envelope")
     if route not in ROUTES:
         raise RoutingRulesError(f"{where}.route is one of {sorted(ROUTES)}, not {route!r}")
     if not isinstance(stream, str) or not 0 < len(stream) <= 64:
         raise RoutingRulesError(f"{where}.stream is a name of 1 to 64 characters")
-    return TypeRule(route=route, stream=stream)
+    return TypeRule(route=route, stream=stream, direct=tuple(direct))

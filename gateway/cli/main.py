@@ -11,7 +11,7 @@ import orjson
 import typer
 
 from config.settings import Settings, get_settings
-from gateway.cli import exchange, federation, ingest, pull, watch, witness
+from gateway.cli import demo, exchange, federation, ingest, pull, watch, witness
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 token_app = typer.Typer(no_args_is_help=True, help="Tokens signed by this node.")
@@ -25,6 +25,7 @@ app.add_typer(ingest.quarantine_app, name="quarantine")
 app.command("ingest")(ingest.ingest_command)
 app.command("watch")(watch.watch_command)
 app.command("pull")(pull.pull_command)
+app.command("demo")(demo.demo_command)
 
 
 def _settings() -> Settings:
@@ -91,13 +92,28 @@ def keys_show() -> None:
 
 
 @app.command()
-def status() -> None:
-    """Log size, last checkpoint and quarantine of the node whose data is here."""
+def status(
+    text: Annotated[bool, typer.Option("--text", help="a short table for people instead of JSON")] = False,
+    now: Annotated[
+        str | None, typer.Option(help="read deadlines and ages at this RFC 3339 time (default: now)")
+    ] = None,
+) -> None:
+    """Log, checkpoint, quarantine, outbox per destination, obligations and complaints past or near
+    their deadline, of the node whose data is here (JSON unless --text)."""
     from gateway.cli.setup import open_session
-    from gateway.services.status import node_status
+    from gateway.services.status import node_status, status_text
 
+    at = None
+    if now is not None:
+        try:
+            at = datetime.fromisoformat(now)
+        except ValueError as exc:
+            raise typer.BadParameter("not an RFC 3339 time", param_hint="--now") from exc
+        if at.tzinfo is None:
+            raise typer.BadParameter("give the time with its offset", param_hint="--now")
     with open_session(_settings()) as db:
-        typer.echo(orjson.dumps(node_status(db), option=orjson.OPT_INDENT_2).decode())
+        figures = node_status(db, now=at)
+    typer.echo(status_text(figures) if text else orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode())
 
 
 @app.command()

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gateway.services.auth import Principal
+from gateway.services.complaint_exchange import FLAG_HANDLED_ELSEWHERE
 from gateway.services.complaint_routing import RoutingTable, default_routing
 from gateway.services.complaint_state import (
     DECISION,
@@ -26,6 +27,7 @@ from gateway.services.complaint_state import (
     transition,
 )
 from gateway.services.complaints import (
+    NotCompetentError,
     Step,
     actor_of,
     complaint_view,
@@ -38,6 +40,7 @@ from gateway.services.complaints import (
 )
 from gateway.services.identity import NodeIdentity
 from gateway.store.models import ComplaintCase
+from gateway.store.repositories.log import LogRepository
 from schemas.deadlines import CHINA_TZ
 from schemas.errors import CalendarError
 
@@ -64,7 +67,14 @@ def act(
     if not isinstance(body, Mapping) or not isinstance(body.get("action"), str):
         raise invalid("/action", "an action object {action, reason?, …}")
     routing = routing or default_routing()
+    # The log's writer lock before the case is read: the step is appended to the log anyway, and taking
+    # the lock first keeps one lock order with the inbox (log, then case row) and, on SQLite, keeps the
+    # read from going stale before the write (a stale read snapshot cannot be upgraded to a writer).
+    LogRepository(db).lock_state()
     case = get_case(db, complaint_id, for_update=True)
+    if FLAG_HANDLED_ELSEWHERE in case.flags:
+        raise NotCompetentError(f"complaint {complaint_id} was forwarded to the node of "
+                                f"{case.department_code}: it is handled there, this node follows it")
     ensure_competent(principal, case)
     step = transition(body["action"], case.stage)
     target = step.target or case.stage

@@ -14,23 +14,24 @@ another competent department moves the case there, as a `route` event with the r
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy.orm import Session
 
 from gateway.services.auth import Principal
+from gateway.services.complaint_exchange import hand_over, handled_here
 from gateway.services.complaint_routing import Route, RoutingTable, default_routing
 from gateway.services.complaint_screening import screen
 from gateway.services.complaints import (
     ComplaintInvalidError,
     Step,
     complaint_view,
+    held_project,
     invalid,
+    matter_key,
     record_step,
     record_steps,
     refresh_deadline,
@@ -40,17 +41,16 @@ from gateway.services.identity import NodeIdentity
 from gateway.store.models import ComplaintCase
 from gateway.store.repositories.complaint import ComplaintRepository
 from gateway.store.repositories.log import LogRepository
-from gateway.store.repositories.record import RecordHeadRepository
 from schemas.deadlines import CHINA_TZ
 from schemas.errors import GatewayError, RecordInvalidError
+from schemas.regions import is_region_code, is_within
 from schemas.registry import validate_payload
-from signing.canonical import canonicalize
-from signing.envelope import record_key
+from sync.publish import current_directory
 
 FIRST_RECEIVER_RULE = "同一事项先收到投诉的部门负责处理 (招标投标法实施条例 第六十一条)"
 INTAKE_ONLY = ("matter", "industry", "national_major_project", "filed_with")
 SET_BY_GATEWAY = ("complaint_id", "state", "data_timestamp", "competent_department", "accept_date",
-                  "decision", "handle_result", "handle_basis", "handle_date", "dealing_unit")
+                  "filing_region", "decision", "handle_result", "handle_basis", "handle_date", "dealing_unit")
 
 
 class MissingElementError(GatewayError):
@@ -75,17 +75,18 @@ def file_complaint(
     payload = _payload(body, node=node, now=now)
     received_at = datetime.fromisoformat(payload["received_at"])
     _check_elements(payload)
-    project = _project(db, payload["region_code"], payload["tender_project_code"])
+    # The log's writer lock before anything is read: a concurrent filing of the same matter then sees
+    # this one's case, and on SQLite no read snapshot goes stale before the case is written.
+    LogRepository(db).lock_state()
+    project = _project(db, node, payload, intake, routing)
     industry = intake.get("industry") or project.get("tender_project_industries_type")
     candidates = routing.candidates(trade_type=payload["trade_type"], industry=industry,
                                     region_code=payload["region_code"],
                                     national_major=intake.get("national_major_project") is True)
     handler = _first_receiver(candidates, intake.get("filed_with"))
-    matter_key = _matter_key(payload)
-    # The log's writer lock first: a concurrent filing of the same matter then sees this one's case.
-    LogRepository(db).lock_state()
+    matter = matter_key(payload)
     repo = ComplaintRepository(db)
-    existing = repo.get_by_matter(matter_key)
+    existing = repo.get_by_matter(matter)
     actor = {"name": f"{node.name} 投诉受理窗口", "role": principal.role, "region_code": node.node_id}
     if existing is not None:
         return _link(db, existing, node=node, now=now, actor=actor, handler=handler,
@@ -94,7 +95,7 @@ def file_complaint(
     case = ComplaintCase(
         complaint_id=payload["complaint_id"], jurisdiction=payload["region_code"],
         trade_type=payload["trade_type"], stage="received", department_code=handler.code,
-        department_kind=handler.kind, department_region=handler.region_code, matter_key=matter_key,
+        department_kind=handler.kind, department_region=handler.region_code, matter_key=matter,
         received_at=received_at, first_received_at=received_at, accepted_at=None, due_at=None,
         due_step=None, due_status="", escalated_at=None, deadlines={}, pauses=[], extensions=[],
         flags=[], screening=findings, payload=payload, version_at=now, sequence=0, record_ids=[],
@@ -112,6 +113,8 @@ def file_complaint(
     else:  # no deadline can be stated, so no written forwarding yet: the case is flagged
         case.payload = {**case.payload, "competent_department": department}
     record_steps(db, case, node=node, now=now, steps=steps)
+    if not handled_here(node, current_directory(now), case.department_region):
+        hand_over(case)
     ComplaintRepository(db).add(case)
     return complaint_view(case, status="created")
 
@@ -131,6 +134,8 @@ def _payload(body: Mapping[str, Any], *, node: NodeIdentity, now: datetime) -> d
     if received_at is None or received_at.utcoffset() is None or received_at > now:
         raise invalid("/received_at", "an RFC 3339 time with offset, not in the future")
     region = payload.get("region_code") if isinstance(payload.get("region_code"), str) else node.node_id
+    if is_region_code(node.node_id):  # feedback goes back to this node (config/routing.json)
+        payload["filing_region"] = node.node_id
     payload.update(received_at=stamp(received_at), state="received", data_timestamp=stamp(now),
                    complaint_id=f"TS-{region}-{received_at.astimezone(CHINA_TZ).year}-{secrets.token_hex(6)}")
     try:
@@ -161,19 +166,27 @@ def _check_elements(payload: Mapping[str, Any]) -> None:
         )
 
 
-def _project(db: Session, region_code: str, tender_project_code: str) -> dict[str, Any]:
-    """The tender.project record held for the code in the project's region."""
-    key = record_key("tender.project", region_code, [tender_project_code])
-    head = RecordHeadRepository(db).get_many([key]).get(key)
-    stored = None if head is None else LogRepository(db).get_by_envelope_id(head.envelope_id)
-    if stored is None:
+def _project(db: Session, node: NodeIdentity, payload: Mapping[str, Any], intake: Mapping[str, Any],
+             routing: RoutingTable) -> dict[str, Any]:
+    """The tender.project record held for the code in the project's region.
+
+    A project outside this node's jurisdiction is checked by the competent node the complaint is
+    forwarded to; here the filing only has to say enough to be routed (its industry, where the
+    table routes by industry)."""
+    region, code = payload["region_code"], payload["tender_project_code"]
+    project = held_project(db, region, code)
+    if project is not None:
+        return project
+    if is_within(region, node.node_id) or not is_region_code(node.node_id):
         raise UnknownProjectError(
-            f"no tender project {tender_project_code} in region {region_code} is held by this node",
+            f"no tender project {code} in region {region} is held by this node",
             details=[{"pointer": "/tender_project_code", "code": UnknownProjectError.code,
                       "message": "unknown tender project"}],
         )
-    project: dict[str, Any] = orjson.loads(stored.leaf)["payload"]
-    return project
+    if intake.get("industry") is None and routing.routes_by_industry(payload["trade_type"]):
+        raise invalid("/industry", f"project {code} of region {region} is not held here: name its industry "
+                      "(行业) so that the complaint reaches the competent department")
+    return {}
 
 
 def _first_receiver(candidates: list[Route], filed_with: Any) -> Route:
@@ -182,14 +195,6 @@ def _first_receiver(candidates: list[Route], filed_with: Any) -> Route:
             if (route.kind, route.region_code) == (filed_with.get("kind"), filed_with.get("region_code")):
                 return route
     return candidates[0]
-
-
-def _matter_key(payload: Mapping[str, Any]) -> str:
-    complainant = payload["complainant"]
-    respondents = sorted(r.get("code") or r["name"] for r in payload["respondents"])
-    matter = [complainant.get("code") or complainant["name"], payload["tender_project_code"],
-              payload.get("bid_section_code") or "", respondents]
-    return hashlib.sha256(canonicalize(matter)).hexdigest()
 
 
 def _link(

@@ -109,6 +109,10 @@ class RoutingTable:
         source = f"{entry['source']}; {self.jurisdiction_source}"
         return self.department(entry["department"], region_code, source=source)
 
+    def routes_by_industry(self, trade_type: str) -> bool:
+        """Whether the table tells departments of this trade type apart by the project's industry."""
+        return any(t == trade_type and industry != ANY_INDUSTRY for t, industry in self.routes)
+
     def candidates(
         self, *, trade_type: str, industry: str | None, region_code: str, national_major: bool
     ) -> list[Route]:

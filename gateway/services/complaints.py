@@ -11,11 +11,13 @@ without any transport of its own here. The `complaints` row is an index over tho
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy.orm import Session
 
 from gateway.services.auth import Principal
@@ -31,8 +33,12 @@ from gateway.services.identity import NodeIdentity
 from gateway.services.ingest import ingest_standard
 from gateway.store.models import ComplaintCase
 from gateway.store.repositories.complaint import ComplaintRepository
+from gateway.store.repositories.log import LogRepository
+from gateway.store.repositories.record import RecordHeadRepository
 from schemas.deadlines import CHINA_TZ
 from schemas.errors import CalendarError, GatewayError, NotFoundError
+from signing.canonical import canonicalize
+from signing.envelope import record_key
 
 COMPLAINT_SOURCE = "complaints"
 # No rule file times this step for the trade type: no deadline is stated, and the case says so.
@@ -126,6 +132,7 @@ def record_steps(
             "occurred_at": stamp(now),
             "actor": dict(step.actor),
             "region_code": case.jurisdiction,
+            **({"filing_region": payload["filing_region"]} if payload.get("filing_region") else {}),
             **({"reason": step.reason} if step.reason else {}),
             **(step.event_fields or {}),
         }
@@ -172,6 +179,26 @@ def refresh_deadline(case: ComplaintCase) -> None:
     case.due_step, case.due_at = (step if due_at is not None else None), due_at
     if (case.due_step, case.due_at) != previous:
         case.due_status, case.escalated_at = "", None
+
+
+def matter_key(payload: Mapping[str, Any]) -> str:
+    """One matter: the same complainant about the same project, section and respondents."""
+    complainant = payload["complainant"]
+    respondents = sorted(r.get("code") or r["name"] for r in payload["respondents"])
+    matter = [complainant.get("code") or complainant["name"], payload["tender_project_code"],
+              payload.get("bid_section_code") or "", respondents]
+    return hashlib.sha256(canonicalize(matter)).hexdigest()
+
+
+def held_project(db: Session, region_code: str, tender_project_code: str) -> dict[str, Any] | None:
+    """The payload of the tender.project record held for the code in the project's region."""
+    key = record_key("tender.project", region_code, [tender_project_code])
+    head = RecordHeadRepository(db).get_many([key]).get(key)
+    stored = None if head is None else LogRepository(db).get_by_envelope_id(head.envelope_id)
+    if stored is None:
+        return None
+    project: dict[str, Any] = orjson.loads(stored.leaf)["payload"]
+    return project
 
 
 def get_case(db: Session, complaint_id: str, *, for_update: bool = False) -> ComplaintCase:

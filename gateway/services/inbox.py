@@ -43,6 +43,7 @@ from gateway.services.inbox_check import (
 )
 from gateway.services.inbox_sort import Slot, held_digest, sha256, sort_checked
 from gateway.services.log_writer import append_leaves
+from gateway.services.workflow_arrivals import take_arrivals
 from gateway.store.repositories.inbox import GivenReceipt, HeldLeaf, InboxRepository, Refusal
 from gateway.store.repositories.log import LogRepository, NewLeaf
 from gateway.store.repositories.record import Head, RecordHeadRepository
@@ -180,9 +181,11 @@ def take_envelopes(
     refusals, alert_items = _answer(slots, stamp, node=node, sender=sender, stream=stream, now=now)
     inbox.add_refusals(refusals, received_at=now)
     if taken:
+        take_arrivals(db, node=node, directory=directory, now=now,
+                      arrivals=[(s.envelope_id, s.verified.envelope) for s in taken])
         # Forwarding (sync/publish.py): the next hops of each envelope, never back to its origin or sender.
         routes = [(s.envelope_id, s.verified.envelope["jurisdiction"], s.verified.envelope["type"], s.origin,
-                   sender) for s in taken]
+                   sender, ()) for s in taken]
         enqueue_deliveries(db, node=node, directory=directory, now=now, envelopes=routes)
     alerts.raise_alerts(db, node=node, alerts=alert_items, now=now)
     db.flush()

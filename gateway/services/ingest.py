@@ -42,7 +42,7 @@ from schemas.registry import business_key, get_record_type, schema_name, validat
 from signing.canonical import canonicalize
 from signing.envelope import envelope_id, record_key, seal_leaf
 from signing.merkle import leaf_hash
-from sync.publish import current_directory, enqueue_deliveries
+from sync.publish import current_directory, enqueue_deliveries, routing_rules
 
 CHINA_TZ = timezone(timedelta(hours=8))
 STANDARD_ADAPTER = "standard@1"
@@ -123,6 +123,8 @@ def ingest_standard(
     leaves: list[NewLeaf] = []
     accepted: list[Outcome] = []
     seen: dict[str, bytes] = {}
+    rules = routing_rules()
+    parties: dict[str, tuple[str, ...]] = {}  # envelope id -> regions of the parties it goes straight to
     for cand in candidates:
         eid = cand.envelope["id"]
         prior = existing.get(eid, seen.get(eid))
@@ -144,6 +146,8 @@ def ingest_standard(
             outcomes.append(outcome)
             continue
         leaf = seal_leaf(cand.envelope, node.key)
+        if direct := rules.parties_of(cand.envelope):
+            parties[eid] = direct
         version = cand.envelope["payload"]["data_timestamp"]
         seen[eid] = cand.payload_digest
         leaves.append(NewLeaf(eid, cand.record_key, cand.envelope["type"], cand.envelope["jurisdiction"],
@@ -159,7 +163,8 @@ def ingest_standard(
     # Exchange (sync/publish.py): a delivery per destination of each envelope, in this transaction.
     if leaves:
         enqueue_deliveries(db, node=node, directory=current_directory(now), now=now, envelopes=[
-            (leaf.envelope_id, leaf.jurisdiction, leaf.record_type, leaf.origin, None) for leaf in leaves])
+            (leaf.envelope_id, leaf.jurisdiction, leaf.record_type, leaf.origin, None,
+             parties.get(leaf.envelope_id, ())) for leaf in leaves])
     # Credit index upkeep and party screening (gateway/services/screening.py); hits are logged as alerts.
     after_append(db, leaves=leaves, node=node, now=now, ingest=ingest_standard)
     heads_repo.upsert_many(new_heads, known_keys)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,20 +21,20 @@ from gateway.services.identity import NodeIdentity
 from gateway.services.remote_context import EventContext
 from gateway.services.remote_errors import (
     DuplicateVenueError,
-    ExpertInTwoVenuesError,
     NotHostError,
     NotParticipantError,
     SessionExistsError,
     UnknownSessionError,
-    UnknownVenueError,
 )
 from gateway.services.remote_events import prepare_event
+from gateway.services.remote_exchange import acknowledgements, index_event, index_session, seats_of
 from gateway.services.workflow_records import append_record, stamp
-from gateway.store.models.remote_evaluation import RemoteEvent, RemoteSeat, RemoteSession
+from gateway.store.models.remote_evaluation import RemoteSession
 from gateway.store.repositories.remote_evaluation import ObligationRepository, RemoteEvaluationRepository
 from schemas.errors import NotFoundError
 from schemas.regions import is_within
 from schemas.registry import validate_payload
+from sync.publish import current_directory
 
 REMOTE_SOURCE = "remote_evaluation"
 
@@ -62,42 +62,14 @@ def register_session(db: Session, *, node: NodeIdentity, session: Mapping[str, A
     codes = [venue["venue_code"] for venue in venues]
     if len(set(codes)) != len(codes):
         raise DuplicateVenueError("venue codes must be unique within a session")
-    regions = {venue["venue_code"]: venue["region_code"] for venue in venues}
     repo = RemoteEvaluationRepository(db)
     if repo.session(payload["session_id"]) is not None:
         raise SessionExistsError(f"remote evaluation {payload['session_id']} is already registered")
-    seats = _seats(payload, regions)
+    seats = seats_of(payload)
     envelope_id = append_record(db, node=node, record_type="remote_evaluation",
                                 jurisdiction=host["region_code"], payload=payload,
                                 source_system=REMOTE_SOURCE, ref=payload["session_id"], now=now)
-    start = datetime.fromisoformat(payload["scheduled_start"])
-    row = RemoteSession(session_id=payload["session_id"], host_region=host["region_code"],
-                        envelope_id=envelope_id, scheduled_start=start, last_sequence=0, payload=payload)
-    repo.add_session(row, seats)
-    return row
-
-
-def _seats(payload: Mapping[str, Any], regions: Mapping[str, str]) -> list[RemoteSeat]:
-    venue_of: dict[str, str] = {}
-    seats: list[RemoteSeat] = []
-    for index, seat in enumerate(payload.get("seats") or []):
-        pointer = f"/seats/{index}"
-        if seat["venue_code"] not in regions:
-            raise UnknownVenueError(
-                f"seat {seat['seat_no']}: venue {seat['venue_code']} is not in the session",
-                details=[{"pointer": f"{pointer}/venue_code", "code": UnknownVenueError.code,
-                          "message": "not a venue of this session"}])
-        held = venue_of.setdefault(seat["expert_id"], seat["venue_code"])
-        if len(venue_of) <= len(seats):
-            code = ExpertInTwoVenuesError.code
-            raise ExpertInTwoVenuesError(
-                f"an expert is seated twice (venues {held} and {seat['venue_code']})",
-                details=[{"pointer": f"{pointer}/expert_id", "code": code,
-                          "message": "one expert sits in one venue, on one seat"}])
-        seats.append(RemoteSeat(session_id=payload["session_id"], expert_id=seat["expert_id"],
-                                venue_code=seat["venue_code"], region_code=regions[seat["venue_code"]],
-                                seat_no=seat["seat_no"]))
-    return seats
+    return index_session(db, payload, envelope_id, seats)
 
 
 def acting_side(session: Mapping[str, Any], acting_region: str | None) -> str | None:
@@ -121,7 +93,8 @@ def record_event(db: Session, *, node: NodeIdentity, session_id: str, event: Map
     if session is None:
         raise UnknownSessionError(f"remote evaluation {session_id} is not registered here")
     sequence = session.last_sequence + 1
-    payload = {**event, "session_id": session_id, "sequence": sequence, "data_timestamp": stamp(now)}
+    payload = {**event, "session_id": session_id, "sequence": sequence, "data_timestamp": stamp(now),
+               "host_region": session.host_region}
     context = EventContext(db=db, node=node, session=session, payload=payload, sequence=sequence,
                            side=acting_side(session.payload, acting_region), now=now,
                            policy=policy or DuePolicy.default(), answer_by=answer_by)
@@ -131,12 +104,7 @@ def record_event(db: Session, *, node: NodeIdentity, session_id: str, event: Map
     envelope_id = append_record(db, node=node, record_type="remote_evaluation.event",
                                 jurisdiction=prepared.jurisdiction, payload=payload,
                                 source_system=REMOTE_SOURCE, ref=f"{session_id}#{sequence}", now=now)
-    repo.add_event(RemoteEvent(
-        session_id=session_id, sequence=sequence, kind=payload["kind"], envelope_id=envelope_id,
-        jurisdiction=prepared.jurisdiction, occurred_at=datetime.fromisoformat(payload["occurred_at"]),
-        venue_code=payload.get("venue_code"), expert_id=payload.get("expert_id"),
-        fault_id=payload.get("fault_id"), fault_phase=payload.get("fault_phase"),
-        investigation_id=payload.get("investigation_id")))
+    index_event(db, payload, envelope_id=envelope_id, sequence=sequence, jurisdiction=prepared.jurisdiction)
     session.last_sequence = sequence
     result = EventResult(sequence, envelope_id, payload["kind"], prepared.jurisdiction, fault=prepared.fault)
     if prepared.after is not None:
@@ -164,6 +132,7 @@ def session_view(db: Session, *, session_id: str, reader_region: str | None) -> 
                            for i in repo.investigations(session_id)],
         "obligations": [row.payload | {"envelope_id": row.envelope_id}
                         for row in ObligationRepository(db).of_subject(session_id)],
+        "acknowledgements": acknowledgements(db, session, current_directory(datetime.now(UTC))),
     }
 
 

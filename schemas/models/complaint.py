@@ -84,6 +84,9 @@ class Complaint(StandardRecord):
     )
     trade_type: TradeType = Field(description="交易类型: decides the competent body and the time limits")
     region_code: RegionCode = Field(description="被投诉项目所在行政区划 (REGION_CODE)")
+    filing_region: RegionCode | None = Field(
+        default=None, description="受理窗口所在行政区划: where the complaint was filed; feedback goes there"
+    )
     complainant: ComplaintParty = Field(description="投诉人 COMPLAINT_NAME, with address and contact")
     standing: Literal["bidder", "interested_party"] = Field(description="投诉人身份: 投标人 / 其他利害关系人")
     agent: ComplaintParty | None = Field(default=None, description="代理人 (art 10)")
@@ -165,3 +168,6 @@ class ComplaintEvent(StandardRecord):
         default=None, description="documents of this step (转办函, 受理通知书, 处理决定书 …), by digest"
     )
     region_code: RegionCode | None = Field(default=None, description="region of the project complained about")
+    filing_region: RegionCode | None = Field(
+        default=None, description="受理窗口所在行政区划: where the complaint was filed; feedback goes there"
+    )

@@ -123,6 +123,9 @@ class RemoteEvaluationEvent(StandardRecord):
     actor: Actor = Field(description="who recorded or did it")
     venue_code: Code | None = Field(default=None, description="venue where it happened")
     region_code: RegionCode | None = Field(default=None, description="region of that venue")
+    host_region: RegionCode | None = Field(
+        default=None, description="主场所在行政区划: the host leads supervision and receives every event"
+    )
     expert_id: KeyedHash | None = Field(default=None, description="the expert concerned")
     identity_verified: bool | None = Field(default=None, description="身份核验 passed at check-in")
     fault_id: Code | None = Field(default=None, description="pairs fault_start with fault_end")

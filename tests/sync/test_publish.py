@@ -28,8 +28,8 @@ Ingest = Callable[..., list[str]]
 
 
 def route(envelope_id: str, jurisdiction: str = COUNTY, record_type: str = "tender.award",
-          origin: str = COUNTY, sender: str | None = None) -> tuple[str, str, str, str, str | None]:
-    return (envelope_id, jurisdiction, record_type, origin, sender)
+          origin: str = COUNTY, sender: str | None = None) -> EnvelopeRoute:
+    return (envelope_id, jurisdiction, record_type, origin, sender, ())
 
 
 class TestEnqueue:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.store.models import ComplaintCase
@@ -73,6 +73,16 @@ class ComplaintRepository:
             ).where(ComplaintCase.due_at <= now, ComplaintCase.due_status != "overdue")
         )
         return [OverdueCase(*row) for row in rows]
+
+    def count_open_by_due(self, *, now: datetime, threshold: datetime) -> tuple[int, int]:
+        """(overdue, due soon) among cases still open: the running deadline at or before `now`, and
+        after `now` but not after `threshold` (the sweep's reading of both)."""
+        overdue = ComplaintCase.due_at <= now
+        row = self.db.execute(
+            select(func.count(case((overdue, 1))), func.count(case((~overdue, 1))))
+            .where(ComplaintCase.due_at <= threshold, ComplaintCase.stage.not_in(CLOSED_STAGES))
+        ).one()
+        return int(row[0]), int(row[1])
 
     def mark_overdue(self, now: datetime) -> int:
         result = self.db.execute(

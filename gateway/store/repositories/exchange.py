@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,18 @@ class Head:
     id: int
     seq: int
     next_attempt_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What one destination has not received: waiting deliveries (some of them tried and failed
+    transiently), deliveries stopped for good, and the enqueue time of the oldest waiting one."""
+
+    target_node: str
+    waiting: int
+    retrying: int
+    failed: int
+    oldest_waiting_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +207,24 @@ class ExchangeRepository:
         )
         return [{"target": r[0], "stream": r[1], "status": r[2], "count": r[3], "first_seq": r[4],
                  "next_attempt_at": r[5], "last_error": r[6]} for r in rows]
+
+    def list_backlogs(self) -> list[Backlog]:
+        """One row per destination of the outbox, those with nothing left to send included.
+
+        Joined from the small outbox table on the (outbox_id, status) index, so the cost follows the
+        undelivered rows, never the delivered history."""
+        undelivered = and_(Delivery.outbox_id == Outbox.id, Delivery.status.in_([PENDING, FAILED]))
+        waiting = Delivery.status == PENDING
+        rows = self.db.execute(
+            select(Outbox.target_node,
+                   func.count(case((waiting, 1))),
+                   func.count(case((and_(waiting, Delivery.attempts > 0), 1))),
+                   func.count(case((Delivery.status == FAILED, 1))),
+                   func.min(case((waiting, Delivery.created_at))))
+            .outerjoin(Delivery, undelivered)
+            .group_by(Outbox.target_node).order_by(Outbox.target_node)
+        )
+        return [Backlog(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
     def attempts_of(self, delivery_id: int) -> list[DeliveryAttempt]:
         return list(self.db.execute(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id)

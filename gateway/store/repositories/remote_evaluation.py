@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.store.models.remote_evaluation import (
@@ -88,6 +88,12 @@ class ObligationRepository:
             ObligationRow.awaited_envelope_id == envelope_id, ObligationRow.status == "open")
         return list(self.db.scalars(query.with_for_update()))
 
+    def open_awaiting(self) -> list[ObligationRow]:
+        """Open duties waiting for the receipt of an envelope already sent (copies)."""
+        query = select(ObligationRow).where(
+            ObligationRow.awaited_envelope_id.is_not(None), ObligationRow.status == "open")
+        return list(self.db.scalars(query.order_by(ObligationRow.due_at)))
+
     def of_subject(self, subject_id: str, *, kind: str | None = None) -> list[ObligationRow]:
         query = select(ObligationRow).where(ObligationRow.subject_id == subject_id)
         if kind is not None:
@@ -97,6 +103,16 @@ class ObligationRepository:
     def open_due_before(self, moment: datetime) -> list[ObligationRow]:
         query = select(ObligationRow).where(ObligationRow.status == "open", ObligationRow.due_at < moment)
         return list(self.db.scalars(query.order_by(ObligationRow.due_at, ObligationRow.obligation_id)))
+
+    def count_open_by_due(self, *, now: datetime, soon_before: datetime) -> tuple[int, int]:
+        """(overdue, due soon) among open duties: due at or before `now`, and due after `now` but
+        before `soon_before` (the sweep's reading of both)."""
+        overdue = ObligationRow.due_at <= now
+        row = self.db.execute(
+            select(func.count(case((overdue, 1))), func.count(case((~overdue, 1))))
+            .where(ObligationRow.status == "open", ObligationRow.due_at < soon_before)
+        ).one()
+        return int(row[0]), int(row[1])
 
     def listed(self, *, statuses: Sequence[str], prefix: str, due_from: datetime | None = None,
                due_before: datetime | None = None, limit: int = 500) -> list[ObligationRow]:
