@@ -133,6 +133,20 @@ class Settings(BaseSettings):
     def key_file(self) -> Path:
         return Path(self.signing.key_path) if self.signing.key_path else self.data_dir / "keys" / "node.key"
 
+    @property
+    def federation_dir(self) -> Path:
+        """Where the node keeps the federation directory it holds, its draft and the pinned root key."""
+        return self.data_dir / "federation"
+
+    @property
+    def directory_file(self) -> Path:
+        return self.federation_dir / "directory.json"
+
+    @property
+    def root_jwk_file(self) -> Path:
+        root = self.federation.root_jwk_path
+        return Path(root) if root else self.federation_dir / "root.jwk"
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -36,13 +36,10 @@ RECHECK_REFUSED = timedelta(minutes=1)
 
 
 class DirectoryFiles:
-    """The directory held under `<data_dir>/federation/` (the layout of gateway/services/federation.py)."""
+    """The directory the node holds (Settings.directory_file), verified against the pinned root key."""
 
     def __init__(self, settings: Settings) -> None:
-        folder = settings.data_dir / "federation"
-        self.directory_path = folder / "directory.json"
-        root = settings.federation.root_jwk_path
-        self.root_path = Path(root) if root else folder / "root.jwk"
+        self.directory_path, self.root_path = settings.directory_file, settings.root_jwk_file
         self._lock = threading.Lock()
         self._stamp: tuple[object, ...] | None = None
         self._held: Directory | None = None

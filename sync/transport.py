@@ -9,24 +9,20 @@ so a resent request never reuses a token the receiver has already seen.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 import httpx
 import orjson
 
-from signing.jws import sign_compact
 from signing.keys import SigningKey
+from signing.peer_token import mint_peer_token
 
 INBOX_PATH = "/api/v1/exchange/envelopes"
 # The peer-token contract of gateway/services/peer_auth.py (DESIGN.md §4.4), which checks what this mints.
-PEER_JWT_TYP = "ggzy-peer+jwt"
-PEER_ROLE = "peer"
-PEER_TOKEN_TTL = timedelta(minutes=2)
 MAX_BATCH = 1000
 
 
@@ -59,14 +55,6 @@ def inbox_body(stream: str, first_seq: int, leaves: Sequence[bytes]) -> bytes:
         raise ValueError(f"a batch holds 1 to {MAX_BATCH} envelopes, not {len(leaves)}")
     return b"".join((b'{"stream":', orjson.dumps(stream), b',"first_seq":', str(first_seq).encode(),
                      b',"envelopes":[', b",".join(leaves), b"]}"))
-
-
-def mint_peer_token(node_id: str, key: SigningKey, *, audience: str, now: datetime,
-                    ttl: timedelta = PEER_TOKEN_TTL) -> str:
-    issued = int(now.timestamp())
-    claims = {"iss": node_id, "aud": audience, "role": PEER_ROLE, "iat": issued,
-              "exp": issued + int(ttl.total_seconds()), "jti": secrets.token_urlsafe(18)}
-    return sign_compact(claims, key, typ=PEER_JWT_TYP)
 
 
 class HttpTransport:

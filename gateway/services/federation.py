@@ -100,16 +100,15 @@ class HeldDirectory:
 
 
 def federation_dir(settings: Settings) -> Path:
-    return settings.data_dir / "federation"
+    return settings.federation_dir
 
 
 def directory_file(settings: Settings) -> Path:
-    return federation_dir(settings) / "directory.json"
+    return settings.directory_file
 
 
 def root_file(settings: Settings) -> Path:
-    path = settings.federation.root_jwk_path
-    return Path(path) if path else federation_dir(settings) / "root.jwk"
+    return settings.root_jwk_file
 
 
 def pinned_root(settings: Settings) -> PublicKey:

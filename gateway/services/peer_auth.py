@@ -10,7 +10,6 @@ from passing for a token a node issues to its own users, and the other way round
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -22,13 +21,16 @@ from gateway.services.identity import NodeIdentity
 from schemas.errors import GatewayError
 from signing.directory import Directory
 from signing.errors import SignatureError, UnknownKeyError
-from signing.jws import sign_compact, verify_compact
+from signing.jws import verify_compact
 from signing.keys import b64url_decode
+from signing.peer_token import (
+    DEFAULT_PEER_TOKEN_TTL,
+    MAX_PEER_TOKEN_TTL,
+    PEER_JWT_TYP,
+    PEER_ROLE,
+    mint_peer_token,
+)
 
-PEER_JWT_TYP = "ggzy-peer+jwt"
-PEER_ROLE = "peer"
-MAX_PEER_TOKEN_TTL = timedelta(minutes=5)
-DEFAULT_PEER_TOKEN_TTL = timedelta(minutes=2)
 _MAX_JTI_LENGTH = 128
 
 
@@ -101,12 +103,7 @@ def issue_peer_token(node: NodeIdentity, *, audience: str, now: datetime,
         raise PeerTokenRequestError(f"a peer token lives 1 second to {MAX_PEER_TOKEN_TTL}, not {ttl}")
     if not isinstance(audience, str) or not audience:
         raise PeerTokenRequestError("the audience is the receiving node id")
-    issued = int(now.timestamp())
-    claims = {
-        "iss": node.node_id, "aud": audience, "role": PEER_ROLE,
-        "iat": issued, "exp": issued + int(ttl.total_seconds()), "jti": secrets.token_urlsafe(18),
-    }
-    return sign_compact(claims, node.key, typ=PEER_JWT_TYP)
+    return mint_peer_token(node.node_id, node.key, audience=audience, now=now, ttl=ttl)
 
 
 def authenticate_peer(directory: Directory, token: str | None, *, receiver_id: str, now: datetime,

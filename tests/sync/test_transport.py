@@ -13,13 +13,13 @@ from gateway.services.peer_auth import authenticate_peer
 from signing.canonical import canonicalize
 from signing.directory import Directory
 from signing.keys import SigningKey
+from signing.peer_token import mint_peer_token
 from sync.transport import (
     INBOX_PATH,
     Batch,
     HttpTransport,
     TransportError,
     inbox_body,
-    mint_peer_token,
     retry_after,
 )
 from tests.conftest import FIXED_NOW
