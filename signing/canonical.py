@@ -42,6 +42,11 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def canonicalize(value: Any) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of `value`; CanonicalizationError if it has none."""
+    if type(value) is str:  # the commonest member: quoting is all there is (see _quote)
+        try:
+            return orjson.dumps(value)
+        except orjson.JSONEncodeError:
+            pass  # a lone surrogate: _encode says so
     try:
         fast = orjson.dumps(value, option=_ORJSON_OPTIONS)
     except orjson.JSONEncodeError:

@@ -54,19 +54,24 @@ def seal(unsigned: Mapping[str, Any], key: SigningKey) -> tuple[dict[str, Any], 
     return orjson.loads(leaf), leaf
 
 
-def seal_leaf(unsigned: Mapping[str, Any], key: SigningKey) -> bytes:
+def seal_leaf(unsigned: Mapping[str, Any], key: SigningKey, *, payload_bytes: bytes | None = None) -> bytes:
     """The leaf bytes of the signed envelope, for callers that keep their own copy of the fields.
 
     Every top-level member name is ASCII, so RFC 8785's member order is plain sorting and the
     canonical envelope is the sorted concatenation of each member's own canonical bytes: the payload
     is canonicalized once for both the signed bytes and the leaf (tests compare with the reference).
+    `payload_bytes`, when given, is `canonicalize(unsigned["payload"])` already computed by the
+    caller (for the payload digest), so it is not computed twice.
     """
     if not isinstance(unsigned, Mapping):
         raise EnvelopeError("an envelope is a JSON object")
     if "sig" in unsigned:
         raise EnvelopeError("the envelope is already signed")
     _check_shape(unsigned)
-    members = {name: canonicalize(value) for name, value in unsigned.items()}
+    members = {name: canonicalize(value) for name, value in unsigned.items()
+               if name != "payload" or payload_bytes is None}
+    if payload_bytes is not None:
+        members["payload"] = payload_bytes
     jws = sign_detached(_join(members), key, typ=ENVELOPE_TYP)
     members["sig"] = canonicalize({"alg": key.alg, "kid": key.kid, "jws": jws})
     return _join(members)

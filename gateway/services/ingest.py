@@ -82,6 +82,7 @@ class _Candidate:
     version_utc: datetime
     payload_digest: bytes
     raw: Mapping[str, Any]
+    payload_bytes: bytes  # canonical, signed as they are
 
 
 def ingest_standard(
@@ -145,7 +146,7 @@ def ingest_standard(
             refused.append((outcome, cand.raw, cand.envelope["type"], cand.record_key))
             outcomes.append(outcome)
             continue
-        leaf = seal_leaf(cand.envelope, node.key)
+        leaf = seal_leaf(cand.envelope, node.key, payload_bytes=cand.payload_bytes)
         if direct := rules.parties_of(cand.envelope):
             parties[eid] = direct
         version = cand.envelope["payload"]["data_timestamp"]
@@ -166,7 +167,8 @@ def ingest_standard(
             (leaf.envelope_id, leaf.jurisdiction, leaf.record_type, leaf.origin, None,
              parties.get(leaf.envelope_id, ())) for leaf in leaves])
     # Credit index upkeep and party screening (gateway/services/screening.py); hits are logged as alerts.
-    after_append(db, leaves=leaves, node=node, now=now, ingest=ingest_standard)
+    after_append(db, leaves=leaves, node=node, now=now, ingest=ingest_standard,
+                 envelopes={cand.envelope["id"]: cand.envelope for cand in candidates})
     heads_repo.upsert_many(new_heads, known_keys)
     if origins is not None and accepted:
         SourceRawRepository(db).add_many([(o.id or "", adapter, origins[o.position]) for o in accepted],
@@ -226,8 +228,9 @@ def _candidate(position: int, item: Any, node: NodeIdentity, source_system: str,
         "issued_at": issued_at,
         "payload": dict(payload),
     }
+    payload_bytes = canonicalize(envelope["payload"])
     return _Candidate(position, envelope, key_of_record, datetime.fromisoformat(version),
-                      hashlib.sha256(canonicalize(envelope["payload"])).digest(), item)
+                      hashlib.sha256(payload_bytes).digest(), item, payload_bytes)
 
 
 def _record_key_of(item: Any) -> str | None:

@@ -135,19 +135,22 @@ def record_screenings(
 
 
 def after_append(
-    db: Session, *, leaves: Sequence[NewLeaf], node: NodeIdentity, now: datetime, ingest: IngestStandard
+    db: Session, *, leaves: Sequence[NewLeaf], node: NodeIdentity, now: datetime, ingest: IngestStandard,
+    envelopes: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> None:
     """The ingest hook: index accepted credit records, then screen accepted screenable records.
 
     Credit records come first, so a batch's own blacklist entries apply to its bids. Alerts go
-    through `ingest` (the standard ingest path) and are not screened themselves.
+    through `ingest` (the standard ingest path) and are not screened themselves. `envelopes`, by
+    envelope id, are the leaves' envelopes as the caller already holds them (else the leaves are read).
     """
     wanted = [leaf for leaf in leaves if leaf.record_type in _HOOKED_TYPES]
     if not wanted:
         return
-    envelopes = [orjson.loads(leaf.leaf) for leaf in wanted]
-    index_credit_records(db, [envelope for envelope in envelopes if envelope["type"] in INDEXED_TYPES])
-    screened = [envelope for envelope in envelopes if envelope["type"] in SCREENED_TYPES]
+    held = envelopes or {}
+    parsed = [held.get(leaf.envelope_id) or orjson.loads(leaf.leaf) for leaf in wanted]
+    index_credit_records(db, [envelope for envelope in parsed if envelope["type"] in INDEXED_TYPES])
+    screened = [envelope for envelope in parsed if envelope["type"] in SCREENED_TYPES]
     if screened:
         results = screen_parties(db, records=screened)
         record_screenings(db, results=results, now=now, replace=False)
