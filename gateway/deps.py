@@ -10,8 +10,10 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from gateway.services.access_log import LOGGED_ROLES
 from gateway.services.auth import Principal, authenticate
 from gateway.services.identity import NodeIdentity
+from gateway.store.repositories.log import LogRepository
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -58,9 +60,13 @@ def get_principal(request: Request, node: NodeDep, now: NowDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def requires(scope: str) -> Callable[[Principal], Principal]:
-    def check(principal: PrincipalDep) -> Principal:
+def requires(scope: str) -> Callable[..., Principal]:
+    def check(principal: PrincipalDep, db: DbDep) -> Principal:
         principal.require(scope)
+        if principal.role in LOGGED_ROLES and db.get_bind().dialect.name == "sqlite":
+            # The read is logged in its own transaction, and SQLite cannot turn a read into a write
+            # once another writer has committed: a logged read takes the writer's lock before reading.
+            LogRepository(db).lock_state()
         return principal
 
     return check

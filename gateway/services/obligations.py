@@ -4,14 +4,15 @@ Each state change is a new version of the `obligation` record, appended through 
 ingest (so it is signed, logged and in the feeds); the `obligations` table indexes the latest
 version. A duty is met by an event of its subject (a handover, an answer) or, for a copy (抄送), by
 the signed receipt of the copy's envelope from the creditor's node (`fulfil_by_receipt`, called by
-the exchange). A duty met after its due time is recorded as met *late*: the flag is part of the
-signed record, never dropped. "Overdue" is decided at read time (open, due time passed).
+the workflow tick with the receipts the relay stored). A duty met after its due time is recorded as
+met *late*: the flag is part of the signed record, never dropped. "Overdue" is decided at read time
+(open, due time passed).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -119,15 +120,18 @@ def await_envelope(db: Session, *, obligation_id: str, envelope_id: str, sequenc
 
 
 def fulfil_by_receipt(db: Session, *, node: NodeIdentity, envelope_id: str, receiver: str,
-                      receipt_time: datetime, now: datetime) -> list[ObligationRow]:
-    """The exchange reports a signed receipt of `envelope_id` by node `receiver`.
+                      receipt_time: datetime, now: datetime,
+                      creditor_node: Callable[[str], str | None] | None = None) -> list[ObligationRow]:
+    """A signed receipt of `envelope_id` by node `receiver` is held (workflow_tick.py reads them).
 
-    Only the creditor's own node counts (its jurisdiction, or the city node of a county creditor):
-    relays on the way, the province above all, receipt the same envelope without meeting the duty.
-    Returns the obligations met by this receipt (none for any other receipt)."""
+    Only the creditor's own node counts: `creditor_node(region)` names it from the federation
+    directory (the province itself for a region no lower node covers); without a directory, its
+    jurisdiction's node or the city node of a county creditor. Relays on the way, the province above
+    all, receipt the same envelope without meeting the duty. Returns the obligations met."""
     met = []
     for row in ObligationRepository(db).awaiting(envelope_id):
-        if _is_creditor_node(receiver, row.creditor_region):
+        owner = creditor_node(row.creditor_region) if creditor_node is not None else None
+        if receiver == owner or (owner is None and _is_creditor_node(receiver, row.creditor_region)):
             met.append(fulfil(db, node=node, obligation_id=row.obligation_id, fulfilled_at=receipt_time,
                               now=now, by_sequence=row.awaited_sequence,
                               note=f"receipted by node {receiver}"))

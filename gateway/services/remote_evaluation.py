@@ -5,6 +5,12 @@ events (remote_events.py says what each kind checks and which duties it starts o
 is told by the caller's jurisdiction: a caller inside a guest venue's region acts as that guest,
 one inside the host's region as the host; an admin acts for either. Sessions and events are signed
 records appended through the standard ingest; the tables only index them.
+
+Registering and recording take the log's writer lock before they read anything: what they read
+(the session, its sequence, its duties) cannot change before their write, the lock order is the
+inbox's (log, then session rows), and on SQLite a read snapshot never goes stale before the write (a
+stale snapshot cannot be upgraded to a writer: the request would fail with "database is locked" when
+an arrival, the relay or the tick wrote in between).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from gateway.services.remote_events import prepare_event
 from gateway.services.remote_exchange import acknowledgements, index_event, index_session, seats_of
 from gateway.services.workflow_records import append_record, stamp
 from gateway.store.models.remote_evaluation import RemoteSession
+from gateway.store.repositories.log import LogRepository
 from gateway.store.repositories.remote_evaluation import ObligationRepository, RemoteEvaluationRepository
 from schemas.errors import NotFoundError
 from schemas.regions import is_within
@@ -62,6 +69,7 @@ def register_session(db: Session, *, node: NodeIdentity, session: Mapping[str, A
     codes = [venue["venue_code"] for venue in venues]
     if len(set(codes)) != len(codes):
         raise DuplicateVenueError("venue codes must be unique within a session")
+    LogRepository(db).lock_state()  # before any read: see the module docstring
     repo = RemoteEvaluationRepository(db)
     if repo.session(payload["session_id"]) is not None:
         raise SessionExistsError(f"remote evaluation {payload['session_id']} is already registered")
@@ -88,6 +96,7 @@ def record_event(db: Session, *, node: NodeIdentity, session_id: str, event: Map
                  acting_region: str | None, now: datetime, policy: DuePolicy | None = None,
                  answer_by: str | None = None) -> EventResult:
     """Check the event against the session, append it, then start or meet the duties it bears on."""
+    LogRepository(db).lock_state()  # before the session is read: see the module docstring
     repo = RemoteEvaluationRepository(db)
     session = repo.session(session_id, for_update=True)
     if session is None:

@@ -70,5 +70,6 @@ def fulfil_from_receipts(db: Session, *, node: NodeIdentity, directory: Director
             continue
         met += [done.obligation_id for done in obligations.fulfil_by_receipt(
             db, node=node, envelope_id=receipt["envelope_id"], receiver=receipt["receiver"],
-            receipt_time=datetime.fromisoformat(receipt["received_at"]), now=now)]
+            receipt_time=datetime.fromisoformat(receipt["received_at"]), now=now,
+            creditor_node=lambda region: competent_node(directory, region))]
     return met

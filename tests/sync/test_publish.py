@@ -19,7 +19,7 @@ from schemas.errors import GatewayError
 from signing.directory import Directory
 from signing.keys import SigningKey
 from sync import publish
-from sync.outbox import PENDING_OUTBOX_KEY
+from sync.outbox import PENDING_OUTBOX_KEY, EnvelopeRoute
 from sync.routing import RoutingRules, parse_rules
 from tests.conftest import FIXED_NOW
 from tests.sync.conftest import CITY, COUNTY, OTHER_COUNTY, PROVINCE, RecordingPublisher, deliveries

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import orjson
 from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from gateway.store.models import Checkpoint, LogLeaf, LogNode, LogState
@@ -49,9 +50,13 @@ class LogRepository:
 
     def lock_state(self) -> Frontier:
         """Take the writer lock and return the current right edge of the tree."""
-        result = self.db.execute(update(LogState).where(LogState.id == 1).values(size=LogState.size))
-        if result.rowcount == 0:  # type: ignore[attr-defined]
-            self.db.execute(insert(LogState).values(id=1, size=0, frontier="[]"))
+        take = update(LogState).where(LogState.id == 1).values(size=LogState.size)
+        if self.db.execute(take).rowcount == 0:  # type: ignore[attr-defined]
+            # The first write ever: two writers may both find no row, so the insert yields to the other's
+            # (waiting for it to commit on PostgreSQL), and the update then takes the lock on the row.
+            builder = postgresql.insert if self.db.get_bind().dialect.name == "postgresql" else sqlite.insert
+            self.db.execute(builder(LogState).values(id=1, size=0, frontier="[]").on_conflict_do_nothing())
+            self.db.execute(take)
         row = self.db.execute(select(LogState.size, LogState.frontier).where(LogState.id == 1)).one()
         return Frontier.from_json(row.size, orjson.loads(row.frontier))
 
