@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
+from gateway.store.bulk import insert_rows
 from gateway.store.models.credit import CreditIndexEntry, Screening
 
 _CHUNK = 900  # below SQLite's bound-parameter limit for IN lists
@@ -59,7 +60,7 @@ class CreditIndexRepository:
         for chunk in _chunks(sorted(set(credit_keys))):
             self.db.execute(delete(CreditIndexEntry).where(CreditIndexEntry.credit_key.in_(chunk)))
         if rows:
-            self.db.connection().execute(insert(_INDEX_TABLE), list(rows))
+            insert_rows(self.db.connection(), _INDEX_TABLE, list(rows))
 
     def list_by_keys(self, keys: Iterable[tuple[str, str]]) -> list[IndexedCredit]:
         """Effective rows whose (kind, value) is one of `keys`."""
@@ -81,7 +82,7 @@ class ScreeningRepository:
 
     def add_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
-            self.db.connection().execute(insert(_SCREENING_TABLE), list(rows))
+            insert_rows(self.db.connection(), _SCREENING_TABLE, list(rows))
 
     def replace_many(self, envelope_ids: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
         """The screening of an envelope is the latest one made: older rows of these envelopes go."""

@@ -17,6 +17,7 @@ from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from gateway.store.bulk import insert_rows
 from gateway.store.models.exchange import FAILED, PENDING, Delivery, DeliveryAttempt, Outbox
 from gateway.store.models.log import LogLeaf
 
@@ -95,7 +96,7 @@ class ExchangeRepository:
 
     def add_deliveries(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
-            self.db.connection().execute(insert(Delivery), list(rows))
+            insert_rows(self.db.connection(), Delivery.__table__, list(rows))
 
     # ---- delivering ----
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from gateway.store.bulk import insert_rows
 from gateway.store.models import InboxReceipt, InboxRefusal, InboxStream, LogLeaf
 from gateway.store.models.exchange import Delivery
 
@@ -69,7 +70,7 @@ class InboxRepository:
 
     def add_receipts(self, receipts: Sequence[GivenReceipt]) -> None:
         if receipts:
-            self.db.connection().execute(insert(InboxReceipt), [
+            insert_rows(self.db.connection(), InboxReceipt.__table__, [
                 {"origin": r.origin, "envelope_id": r.envelope_id, "digest": r.digest, "sender": r.sender,
                  "log_index": r.log_index, "receipt": r.receipt, "received_at": r.received_at}
                 for r in receipts])

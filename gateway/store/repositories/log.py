@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from gateway.store.bulk import insert_rows
 from gateway.store.models import Checkpoint, LogLeaf, LogNode, LogState
 from signing.merkle import Frontier
 
@@ -86,11 +87,10 @@ class LogRepository:
                     "received_at": received_at,
                 }
             )
-        # Core inserts on the tables: the ORM bulk path costs more than the signing on this hot path.
+        # Bulk inserts on the tables: the ORM bulk path costs more than the signing on this hot path.
         conn = self.db.connection()
-        conn.execute(insert(LogLeaf.__table__), leaf_rows)
-        if node_rows:
-            conn.execute(insert(LogNode.__table__), node_rows)
+        insert_rows(conn, LogLeaf.__table__, leaf_rows)
+        insert_rows(conn, LogNode.__table__, node_rows)
         self.db.execute(
             update(LogState)
             .where(LogState.id == 1)

@@ -6,9 +6,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from gateway.store.bulk import insert_rows
 from gateway.store.models import RecordHead
 
 _CHUNK = 900
@@ -50,7 +51,7 @@ class RecordHeadRepository:
         new = [r for r in rows if r["record_key"] not in known]
         old = [{**r, "key": r["record_key"]} for r in rows if r["record_key"] in known]
         if new:
-            self.db.execute(insert(RecordHead), new)
+            insert_rows(self.db.connection(), RecordHead.__table__, new)
         if old:
             stmt = (
                 update(RecordHead)

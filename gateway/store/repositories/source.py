@@ -17,6 +17,7 @@ import orjson
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from gateway.store.bulk import insert_rows
 from gateway.store.models import QuarantineItem, QuarantineOrigin, SourceBlob, SourceRaw
 from gateway.store.repositories.quarantine import MAX_KEPT_BYTES, QuarantineRepository
 
@@ -79,7 +80,7 @@ class SourceRawRepository:
              "content_type": origin.content_type[:255], "digest": digest, "received_at": received_at}
             for (eid, adapter, origin), digest in zip(kept, digests, strict=True)
         ]
-        self.db.connection().execute(insert(_SOURCE_RAW), rows)
+        insert_rows(self.db.connection(), _SOURCE_RAW, rows)
 
     def get_by_envelope_id(self, envelope_id: str) -> tuple[SourceRaw, bytes] | None:
         row = self.db.execute(
