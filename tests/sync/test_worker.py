@@ -8,6 +8,7 @@ with the receipts it gave the first time.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -95,12 +96,14 @@ class Site:
             return [row.status for row in deliveries(db)]
 
     def worker(self) -> subprocess.Popen[bytes]:
-        # One process (threads pool) with its beat: SIGKILL takes all of it down at once.
+        # A threads pool, and beat embedded as a child process: both in a process group of their own,
+        # so that killing the worker kills its beat too (an orphaned beat would outlive the test).
         command = [sys.executable, "-m", "celery", "-A", "sync.celery_app", "worker", "--beat",
                    "--pool", "threads", "--concurrency", "2", "--loglevel", "INFO",
                    "--schedule", str(self.settings.data_dir / f"beat-{uuid.uuid4().hex[:6]}")]
         with self.log.open("ab") as out:
-            return subprocess.Popen(command, env=self.env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+            return subprocess.Popen(command, env=self.env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
 
 
 @pytest.fixture
@@ -140,13 +143,16 @@ def site(worker_database: str, tmp_path: Path, keys: dict[str, SigningKey], coun
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+    """Stop the worker and its beat (the whole process group), even when the worker is gone already."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def wait_for(condition: Callable[[], bool], site: Site, timeout: float = 90.0) -> None:
@@ -183,7 +189,7 @@ class TestCeleryWorker:
             with served(site.city_app, port=site.port):
                 ids = site.ingest(0, 1500)
                 assert in_flight.wait(60), site.log.read_text()[-3000:]
-                first.send_signal(signal.SIGKILL)
+                os.killpg(first.pid, signal.SIGKILL)
                 first.wait(10)
                 killed_in_flight = site.statuses().count(DELIVERED)
                 site.city.on_batch = None
