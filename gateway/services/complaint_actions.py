@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gateway.services.auth import Principal
-from gateway.services.complaint_exchange import FLAG_HANDLED_ELSEWHERE
+from gateway.services.complaint_exchange import FLAG_HANDLED_ELSEWHERE, hand_over, handled_here
 from gateway.services.complaint_routing import RoutingTable, default_routing
 from gateway.services.complaint_state import (
     DECISION,
@@ -43,6 +43,7 @@ from gateway.store.models import ComplaintCase
 from gateway.store.repositories.log import LogRepository
 from schemas.deadlines import CHINA_TZ
 from schemas.errors import CalendarError
+from sync.publish import current_directory
 
 
 @dataclass
@@ -89,6 +90,8 @@ def act(
     record_step(db, case, node=node, now=now, step=Step(step.record_action, target, actor_of(principal),
                                                         reason, event, changes))
     refresh_deadline(case)
+    if not handled_here(node, current_directory(now), case.department_region):
+        hand_over(case)  # transferred to a department another node covers: that node handles it now
     return complaint_view(case)
 
 

@@ -52,8 +52,10 @@ def handled_here(node: NodeIdentity, directory: Directory | None, department_reg
 
 
 def hand_over(case: ComplaintCase) -> None:
-    """The filing node after forwarding: it follows the case and no longer runs its clock."""
-    case.flags = [*case.flags, FLAG_HANDLED_ELSEWHERE]
+    """A node whose case another node now handles (the filing node after forwarding, a department's
+    node after a transfer): it follows the case and no longer runs its clock."""
+    if FLAG_HANDLED_ELSEWHERE not in case.flags:
+        case.flags = [*case.flags, FLAG_HANDLED_ELSEWHERE]
     case.due_at, case.due_step = None, None
 
 
@@ -118,11 +120,22 @@ def _follow_event(case: ComplaintCase, envelope_id: str, payload: Mapping[str, A
     case.sequence = max(case.sequence, int(payload["sequence"]))
     case.updated_at = now
     if FLAG_HANDLED_ELSEWHERE not in case.flags:
+        if _transferred_here(case, payload):
+            # 转办: the receiving department's acceptance period runs from the transfer.
+            case.received_at = datetime.fromisoformat(payload["occurred_at"])
+            refresh_deadline(case)
         return
     case.stage = STAGE_AFTER.get(payload["action"], case.stage)
     if payload.get("due_at"):
         case.deadlines = {**case.deadlines, "stated_by_competent_node": {
             "action": payload["action"], "due_at": payload["due_at"], "sequence": payload["sequence"]}}
+
+
+def _transferred_here(case: ComplaintCase, payload: Mapping[str, Any]) -> bool:
+    """A department's transfer (not the filing window's first routing) to the department here."""
+    target = payload.get("to_department") or {}
+    return (payload["action"] == "route" and (payload.get("actor") or {}).get("role") == "department"
+            and target.get("code") == case.department_code)
 
 
 def _follow_version(case: ComplaintCase, envelope_id: str, payload: Mapping[str, Any], now: datetime) -> None:
