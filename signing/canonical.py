@@ -11,7 +11,8 @@ exactly, and only, when all of the following hold (tests check each one against 
   `1.0` and `-0.0` where JCS writes `1` and `0`, and `null` for NaN); orjson also serializes
   enums, UUIDs, datetimes, dataclasses and subclasses, which JCS refuses.
 - No key holds a character outside the BMP. JCS sorts keys by UTF-16 code units, orjson by code
-  points; the two orders differ only between a surrogate pair and U+E000..U+FFFF.
+  points; the two orders differ only between a surrogate pair and U+E000..U+FFFF. (Keys that
+  are not exactly str, subclasses included, orjson refuses by itself.)
 - Strings need nothing: orjson escapes exactly `"`, `\\` and U+0000..U+001F, with the short forms
   \\b \\f \\n \\r \\t and lowercase \\u00xx otherwise, leaves `/`, U+007F and U+2028/2029 alone, and
   refuses lone surrogates, as JCS does.
@@ -42,11 +43,14 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def canonicalize(value: Any) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of `value`; CanonicalizationError if it has none."""
-    if type(value) is str:  # the commonest member: quoting is all there is (see _quote)
+    kind = type(value)
+    if kind is str:  # the commonest member: quoting is all there is (see _quote)
         try:
             return orjson.dumps(value)
         except orjson.JSONEncodeError:
             pass  # a lone surrogate: _encode says so
+    elif kind is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        return str(value).encode()
     try:
         fast = orjson.dumps(value, option=_ORJSON_OPTIONS)
     except orjson.JSONEncodeError:
@@ -97,20 +101,23 @@ def format_number(number: float) -> str:
 
 def _orjson_is_canonical_for(value: Any) -> bool:
     """True when orjson's output for `value` is provably the JCS output (see the module doc)."""
+    kind = type(value)
+    if kind is dict:
+        # orjson has already refused any key that is not exactly a str; what is left to prove is
+        # that no key holds a character outside the BMP, in one pass over the keys in C.
+        keys = "".join(value)
+        if not keys.isascii() and max(keys) > "\uffff":
+            return False
+        items: Any = value.values()
+    elif kind is list or kind is tuple:
+        items = value
+    else:
+        return kind in _SCALARS
     scalars = _SCALARS
-    pending = [value]
-    while pending:
-        node = pending.pop()
-        kind = type(node)
-        if kind is dict:
-            for key, item in node.items():
-                if type(key) is not str or (not key.isascii() and max(key) > "\uffff"):
-                    return False
-                if type(item) not in scalars:
-                    pending.append(item)
-        elif kind is list or kind is tuple:
-            pending.extend(item for item in node if type(item) not in scalars)
-        elif kind not in scalars:
+    for item in items:
+        if type(item) in scalars:
+            continue
+        if not _orjson_is_canonical_for(item):
             return False
     return True
 
