@@ -87,12 +87,25 @@ def act(
     handler = _HANDLERS.get(body["action"])
     if handler is not None:
         reason = handler(_Step(case, body, reason, event, changes, now, routing))
+    if "due_at" not in event:  # the deadline the step leaves running travels with it (to the filing node)
+        event.update(_running_due(case, target))
     record_step(db, case, node=node, now=now, step=Step(step.record_action, target, actor_of(principal),
                                                         reason, event, changes))
     refresh_deadline(case)
     if not handled_here(node, current_directory(now), case.department_region):
         hand_over(case)  # transferred to a department another node covers: that node handles it now
     return complaint_view(case)
+
+
+def _running_due(case: ComplaintCase, stage: str) -> dict[str, str]:
+    """`{"due_at": …}` of the deadline that runs once the case is in `stage`, if one does."""
+    before = case.stage
+    case.stage = stage
+    try:
+        refresh_deadline(case)
+    finally:
+        case.stage = before
+    return {"due_at": stamp(case.due_at)} if case.due_at is not None else {}
 
 
 def _required_reason(reason: str | None) -> str:
